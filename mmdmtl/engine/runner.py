@@ -126,7 +126,9 @@ class MTLRunner(Runner):
                         strict: bool = False,
                         revise_keys: list = [(r'^module.', '')]):
         """Load a checkpoint safely (``weights_only=True``)."""
-        with _local_loader(safe_torch_load):
+        loader = _trusted_torch_load if getattr(
+            self, '_trust_resume_file', False) else safe_torch_load
+        with _local_loader(loader):
             checkpoint = super().load_checkpoint(
                 filename, map_location=map_location, strict=strict,
                 revise_keys=revise_keys)
@@ -147,26 +149,29 @@ class MTLRunner(Runner):
         lies inside this run's ``work_dir``, i.e. was written by this
         experiment; otherwise the safe loader's error is raised.
         """
-        own = _is_inside(filename, self.work_dir)
         try:
-            with _local_loader(safe_torch_load):
-                return super().resume(filename, resume_optimizer,
-                                      resume_param_scheduler, map_location)
+            return super().resume(filename, resume_optimizer,
+                                  resume_param_scheduler, map_location)
         except RuntimeError as e:
-            if 'safe (weights_only) unpickler' not in str(e) or not own:
+            if ('safe (weights_only) unpickler' not in str(e)
+                    or not _is_inside(filename, self.work_dir)):
                 raise
         print_log(
             f'{filename} is a plain-mmengine checkpoint of this work_dir; '
             'loading it with full unpickling because this run wrote it.',
             logger='current', level=30)
-
-        def trusted_load(fname: str, map_location: Any) -> Any:
-            return torch.load(osp.expanduser(fname),
-                              map_location=map_location, weights_only=False)
-
-        with _local_loader(trusted_load):
+        self._trust_resume_file = True
+        try:
             return super().resume(filename, resume_optimizer,
                                   resume_param_scheduler, map_location)
+        finally:
+            self._trust_resume_file = False
+
+
+def _trusted_torch_load(filename: str, map_location: Any = None) -> Any:
+    """Full unpickling; used only for resuming this run's own files."""
+    return torch.load(osp.expanduser(filename), map_location=map_location,
+                      weights_only=False)
 
 
 def _is_inside(path: str, folder: Optional[str]) -> bool:
