@@ -1,3 +1,4 @@
+from . import hooks  # noqa: F401
 from .amp import CPUAmpOptimWrapper, enable_amp
 from .runner import MTLRunner, message_hub_from_safe, safe_torch_load, to_safe_state
 

@@ -1,0 +1,52 @@
+# PASCAL-Context multi-task (ATRC PASCAL_MT layout): semseg 21, human parts,
+# saliency, normals, edges. DiffusionMTL recipe: random scale 0.5-2.0, crop
+# 512x512 (cat_max_ratio 0.75), flip, photometric distortion.
+# Partial labels: split_file='splits/pascal_onelabel.npy' (matched by image id).
+dataset_type = 'PascalContextMTDataset'
+data_root = 'data/PASCAL_MT'
+tasks = ['semseg', 'parts', 'sal', 'normal', 'edge']
+crop_size = (512, 512)
+train_pipeline = [
+    dict(type='LoadMultiTaskImage'),
+    dict(type='LoadMultiTaskAnnotations'),
+    dict(type='MTLRandomResize', scale=(512, 512), ratio_range=(0.5, 2.0), keep_ratio=True),
+    dict(type='MTLRandomCrop', crop_size=crop_size, cat_max_ratio=0.75),
+    dict(type='MTLRandomFlip', prob=0.5),
+    dict(type='PhotoMetricDistortion'),
+    dict(type='MTLPad', size=crop_size),
+    dict(type='PackMTLInputs'),
+]
+# Test images are padded to 512x512 by the data preprocessor
+# (test_cfg=dict(size=(512, 512)) in the model config).
+test_pipeline = [
+    dict(type='LoadMultiTaskImage'),
+    dict(type='LoadMultiTaskAnnotations'),
+    dict(type='PackMTLInputs'),
+]
+train_dataloader = dict(
+    batch_size=6,
+    num_workers=2,
+    persistent_workers=False,
+    sampler=dict(type='InfiniteSampler', shuffle=True),
+    dataset=dict(
+        type=dataset_type,
+        data_root=data_root,
+        subset='train',
+        tasks=tasks,
+        split_file=None,
+        edge_source='label_map',
+        pipeline=train_pipeline))
+val_dataloader = dict(
+    batch_size=1,
+    num_workers=2,
+    persistent_workers=False,
+    sampler=dict(type='DefaultSampler', shuffle=False),
+    dataset=dict(
+        type=dataset_type,
+        data_root=data_root,
+        subset='val',
+        tasks=tasks,
+        edge_source='label_map',
+        test_mode=True,
+        pipeline=test_pipeline))
+test_dataloader = val_dataloader

@@ -1,0 +1,51 @@
+# Synthetic indoor scenes rendered on first use into data_root (MTAN layout,
+# 96x128): semseg, depth, normal, edge. For quick CPU experiments and tests.
+# Partial labels: train_dataloader.dataset.split_mode='onelabel' or
+# 'randomlabels' (a seeded split is generated and cached in data_root/splits).
+dataset_type = 'SyntheticIndoorDataset'
+data_root = 'data/synthetic_indoor'
+tasks = ['semseg', 'depth', 'normal', 'edge']
+crop_size = (96, 128)
+synthetic_cfg = dict(num_train=1000, num_val=200, height=96, width=128, seed=0)
+train_pipeline = [
+    dict(type='LoadMultiTaskImage'),
+    dict(type='LoadMultiTaskAnnotations'),
+    dict(type='MTLRandomResize', scale=(128, 96), ratio_range=(0.75, 1.25), keep_ratio=True),
+    dict(type='MTLRandomCrop', crop_size=crop_size),
+    dict(type='MTLRandomFlip', prob=0.5),
+    dict(type='PhotoMetricDistortion'),
+    dict(type='MTLPad', size=crop_size),
+    dict(type='PackMTLInputs'),
+]
+test_pipeline = [
+    dict(type='LoadMultiTaskImage'),
+    dict(type='LoadMultiTaskAnnotations'),
+    dict(type='PackMTLInputs'),
+]
+train_dataloader = dict(
+    batch_size=8,
+    num_workers=2,
+    persistent_workers=False,
+    sampler=dict(type='InfiniteSampler', shuffle=True),
+    dataset=dict(
+        type=dataset_type,
+        data_root=data_root,
+        subset='train',
+        tasks=tasks,
+        split_mode=None,
+        pipeline=train_pipeline,
+        **synthetic_cfg))
+val_dataloader = dict(
+    batch_size=8,
+    num_workers=2,
+    persistent_workers=False,
+    sampler=dict(type='DefaultSampler', shuffle=False),
+    dataset=dict(
+        type=dataset_type,
+        data_root=data_root,
+        subset='val',
+        tasks=tasks,
+        test_mode=True,
+        pipeline=test_pipeline,
+        **synthetic_cfg))
+test_dataloader = val_dataloader

@@ -1,0 +1,22 @@
+# Single-task depth model (ResNet-18, NYUD-v2 MTAN, one-label: trained on the
+# 265 depth-labelled images). Paper single-task absErr (one-label): 0.4802.
+_base_ = [
+    './_base_/models/stl_r18.py',
+    './_base_/datasets/nyud_mtan.py',
+    './_base_/evaluation/nyud_mtan.py',
+    './_base_/default_runtime.py',
+    './_base_/schedules/schedule_40k_adam.py',
+]
+tasks = ['depth']
+model = dict(
+    decode_head=dict(
+        tasks=dict(_delete_=True, depth=1),
+        loss_decode=dict(_delete_=True, depth=dict(type='DepthL1Loss', loss_weight=1.0))))
+train_dataloader = dict(
+    batch_size=4,
+    dataset=dict(tasks=tasks, split_file='data/nyud_mtan/splits/nyuv2_onelabel.pth'))
+val_dataloader = dict(dataset=dict(tasks=tasks))
+test_dataloader = val_dataloader
+val_evaluator = dict(
+    task_metrics=[dict(type='MTLDepthMetric')], baselines={'depth/absErr': 0.4802})
+test_evaluator = val_evaluator

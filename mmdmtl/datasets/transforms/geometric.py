@@ -1,0 +1,218 @@
+"""Geometric transforms that treat every task target correctly.
+
+mmseg's ``Resize`` / ``RandomCrop`` / ``RandomFlip`` already process every
+key in ``results['seg_fields']`` with nearest-neighbour interpolation, which
+is right for label maps and keeps depth values metric. What they get wrong
+for multi-task data, and what these subclasses fix:
+
+* :class:`MTLResize` re-normalises normal maps after resizing (a no-op for
+  the default nearest interpolation; needed with ``normal_interpolation=
+  'bilinear'``) and never rescales depth values.
+* :class:`MTLRandomResize` is mmcv's ``RandomResize`` building
+  :class:`MTLResize`.
+* :class:`MTLRandomCrop` only applies ``cat_max_ratio`` when the sample's
+  semantic labels are present and labelled.
+* :class:`MTLRandomFlip` negates the x (horizontal flip) / y (vertical flip)
+  component of surface normals.
+* :class:`MTLPad` pads every target with its task's invalid value (mmcv's
+  ``Pad`` pads only ``gt_seg_map``).
+"""
+from typing import Optional, Sequence, Tuple, Union
+
+import mmcv
+import numpy as np
+from mmcv.transforms import BaseTransform
+from mmcv.transforms import RandomResize as MMCV_RandomResize
+from mmseg.datasets.transforms import RandomCrop, RandomFlip, Resize
+
+from mmdmtl.registry import TRANSFORMS
+from mmdmtl.structures.tasks import TASK_MASK_KEY, TASKS, get_task
+
+from .annotation_readers import normalize_normals
+
+_KEY_TO_TASK = {spec.results_key: name for name, spec in TASKS.items()}
+_NORMAL_KEY = get_task('normal').results_key
+
+
+@TRANSFORMS.register_module()
+class MTLResize(Resize):
+    """Resize the image and every task target.
+
+    Targets use nearest-neighbour interpolation (label maps stay labels,
+    depth values stay metric: resizing never scales depth), except normals
+    when ``normal_interpolation`` is ``'bilinear'``; normals are re-normalised
+    afterwards (zero vectors stay zero). Arguments as mmseg's ``Resize``.
+
+    Args:
+        normal_interpolation: ``'nearest'`` (default) or ``'bilinear'``.
+            Bilinear normals are masked to pixels whose nearest-neighbour
+            source was valid, so invalid regions do not bleed in.
+        **kwargs: mmseg ``Resize`` arguments (``scale``, ``scale_factor``,
+            ``keep_ratio``, ``interpolation`` for the image, ...).
+    """
+
+    def __init__(self, *args, normal_interpolation: str = 'nearest', **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        if normal_interpolation not in ('nearest', 'bilinear'):
+            raise ValueError('normal_interpolation must be nearest or bilinear')
+        self.normal_interpolation = normal_interpolation
+
+    def _resize_seg(self, results: dict) -> None:
+        normal_src = results.get(_NORMAL_KEY) if _NORMAL_KEY in results.get(
+            'seg_fields', []) else None
+        super()._resize_seg(results)
+        if normal_src is None:
+            return
+        normal = results[_NORMAL_KEY]
+        if self.normal_interpolation == 'bilinear':
+            h, w = normal.shape[:2]
+            smooth = mmcv.imresize(normal_src, (w, h), interpolation='bilinear',
+                                   backend=self.backend)
+            valid = np.any(normal != 0, axis=-1, keepdims=True)
+            normal = np.where(valid, smooth, 0.0)
+        results[_NORMAL_KEY] = normalize_normals(normal)
+
+
+@TRANSFORMS.register_module()
+class MTLRandomResize(MMCV_RandomResize):
+    """mmcv ``RandomResize`` that builds :class:`MTLResize` by default.
+
+    Example:
+        >>> dict(type='MTLRandomResize', scale=(128, 96),
+        ...      ratio_range=(0.75, 1.25), keep_ratio=True)
+    """
+
+    def __init__(self,
+                 scale: Union[Tuple[int, int], Sequence[Tuple[int, int]]],
+                 ratio_range: Optional[Tuple[float, float]] = None,
+                 resize_type: str = 'MTLResize',
+                 **resize_kwargs) -> None:
+        # same state as mmcv's RandomResize, but built from mmseg's registry
+        # so that it works with or without a default scope
+        self.scale = scale
+        self.ratio_range = ratio_range
+        self.resize_cfg = dict(type=resize_type, **resize_kwargs)
+        self.resize = TRANSFORMS.build({'scale': 0, **self.resize_cfg})
+
+
+@TRANSFORMS.register_module()
+class MTLRandomCrop(RandomCrop):
+    """mmseg ``RandomCrop`` over all targets, partial-label aware.
+
+    ``cat_max_ratio < 1`` (re-draw crops dominated by one class) looks at
+    ``gt_seg_map`` only when the sample's semseg is labelled; otherwise the
+    first random crop is used. Images smaller than ``crop_size`` give a
+    smaller crop (follow with :class:`MTLPad`).
+    """
+
+    def __init__(self,
+                 crop_size: Union[int, Sequence[int]],
+                 cat_max_ratio: float = 1.,
+                 ignore_index: int = 255) -> None:
+        if not isinstance(crop_size, int):
+            crop_size = tuple(int(c) for c in crop_size)
+        super().__init__(crop_size, cat_max_ratio, ignore_index)
+
+    def crop_bbox(self, results: dict) -> tuple:
+        seg_key = get_task('semseg').results_key
+        labelled = results.get(TASK_MASK_KEY, {}).get('semseg', True)
+        if self.cat_max_ratio < 1. and (seg_key not in results or not labelled):
+            saved = self.cat_max_ratio
+            self.cat_max_ratio = 1.
+            try:
+                return super().crop_bbox(results)
+            finally:
+                self.cat_max_ratio = saved
+        return super().crop_bbox(results)
+
+
+@TRANSFORMS.register_module()
+class MTLRandomFlip(RandomFlip):
+    """mmseg ``RandomFlip`` that also flips surface-normal vectors.
+
+    Every ``seg_fields`` map is mirrored; in ``gt_normal_map`` a horizontal
+    flip negates the x component (channel 0), a vertical flip the y
+    component (channel 1) and a diagonal flip both. Arguments as mmcv's
+    ``RandomFlip`` (``prob``, ``direction``, ``swap_seg_labels``).
+    """
+
+    def _flip(self, results: dict) -> None:
+        super()._flip(results)
+        if _NORMAL_KEY not in results.get('seg_fields', []) or results.get(_NORMAL_KEY) is None:
+            return
+        direction = results['flip_direction']
+        channels = dict(horizontal=(0,), vertical=(1,), diagonal=(0, 1))[direction]
+        normal = np.array(results[_NORMAL_KEY], dtype=np.float32, copy=True)
+        for c in channels:
+            normal[..., c] = -normal[..., c]
+        normal[normal == 0] = 0.0  # no negative zeros
+        results[_NORMAL_KEY] = normal
+
+
+@TRANSFORMS.register_module()
+class MTLPad(BaseTransform):
+    """Pad the image and every target at the bottom / right.
+
+    The image is padded with ``pad_val``; every target in ``seg_fields``
+    with its task's invalid value (255 for label maps, edges and saliency,
+    0 for depth, the zero vector for normals); ``seg_fields`` keys that are
+    no task target use ``seg_pad_val``.
+
+    Meant for training pipelines (fixed batch shapes). At test time let
+    :class:`~mmdmtl.models.MTLDataPreProcessor` pad, so that predictions can
+    be un-padded.
+
+    Args:
+        size: ``(h, w)`` to pad to (images larger than ``size`` stay as they
+            are).
+        size_divisor: Pad height and width up to multiples of this.
+        pad_val: Image padding value.
+        seg_pad_val: Fill for non-task ``seg_fields`` keys.
+
+    Added keys: ``pad_shape``, ``pad_fixed_size``, ``pad_size_divisor``.
+    """
+
+    def __init__(self,
+                 size: Optional[Sequence[int]] = None,
+                 size_divisor: Optional[int] = None,
+                 pad_val: Union[int, float] = 0,
+                 seg_pad_val: Union[int, float] = 255) -> None:
+        if (size is None) == (size_divisor is None):
+            raise ValueError('MTLPad needs exactly one of size and size_divisor')
+        self.size = None if size is None else (int(size[0]), int(size[1]))
+        self.size_divisor = size_divisor
+        self.pad_val = pad_val
+        self.seg_pad_val = seg_pad_val
+
+    @staticmethod
+    def _pad(arr: np.ndarray, h: int, w: int, value) -> np.ndarray:
+        ph, pw = h - arr.shape[0], w - arr.shape[1]
+        if ph <= 0 and pw <= 0:
+            return arr
+        width = [(0, max(ph, 0)), (0, max(pw, 0))] + [(0, 0)] * (arr.ndim - 2)
+        return np.pad(arr, width, mode='constant', constant_values=value)
+
+    def transform(self, results: dict) -> dict:
+        """Pad ``img`` and every ``seg_fields`` entry."""
+        img = results['img']
+        h, w = img.shape[:2]
+        if self.size is not None:
+            th, tw = max(self.size[0], h), max(self.size[1], w)
+        else:
+            d = int(self.size_divisor)
+            th, tw = -(-h // d) * d, -(-w // d) * d
+        results['img'] = self._pad(img, th, tw, self.pad_val)
+        for key in results.get('seg_fields', []):
+            if results.get(key) is None:
+                continue
+            task = _KEY_TO_TASK.get(key)
+            value = get_task(task).invalid_value if task else self.seg_pad_val
+            results[key] = self._pad(results[key], th, tw, value)
+        results['pad_shape'] = results['img'].shape[:2]
+        results['pad_fixed_size'] = self.size
+        results['pad_size_divisor'] = self.size_divisor
+        return results
+
+    def __repr__(self) -> str:
+        return (f'{self.__class__.__name__}(size={self.size}, '
+                f'size_divisor={self.size_divisor}, pad_val={self.pad_val})')

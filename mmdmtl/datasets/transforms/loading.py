@@ -1,0 +1,272 @@
+"""Loading transforms for multi-task samples with partial labels."""
+import os.path as osp
+from typing import Dict, Optional, Sequence
+
+import numpy as np
+from mmcv.transforms import BaseTransform
+
+from mmdmtl.registry import TRANSFORMS
+from mmdmtl.structures.tasks import TASK_MASK_KEY, TaskSpec, check_tasks, get_task
+
+from .annotation_readers import (
+    AnnotationReadError,
+    decode_binary,
+    decode_depth,
+    decode_edge_from_label_map,
+    decode_label,
+    decode_label_map_mat,
+    decode_normal,
+    decode_pascal_parts,
+    read_file,
+)
+
+
+def make_invalid_target(task: str, shape: Sequence[int]) -> np.ndarray:
+    """An all-invalid target of ``task`` for an image of ``shape[:2]``.
+
+    Label-like tasks give ``(H, W)`` ``uint8`` filled with 255, depth
+    ``(H, W)`` ``float32`` zeros, normals ``(H, W, 3)`` ``float32`` zeros.
+    """
+    spec = get_task(task)
+    h, w = int(shape[0]), int(shape[1])
+    if spec.name == 'normal':
+        return np.zeros((h, w, 3), dtype=np.float32)
+    if spec.is_float:
+        return np.full((h, w), spec.invalid_value, dtype=np.float32)
+    return np.full((h, w), spec.invalid_value, dtype=np.uint8)
+
+
+def has_valid_pixels(task: str, target: np.ndarray) -> bool:
+    """Whether ``target`` has at least one pixel that is not invalid."""
+    spec = get_task(task)
+    if spec.name == 'normal':
+        return bool(np.any(target != 0))
+    return bool(np.any(target != spec.invalid_value))
+
+
+@TRANSFORMS.register_module()
+class LoadMultiTaskImage(BaseTransform):
+    """Load the image of a multi-task sample as ``uint8`` BGR.
+
+    Handles ``.npy`` images (MTAN / MTPSL: ``H x W x 3`` float in [0, 1],
+    RGB) and ordinary image files (PNG / JPEG, decoded by OpenCV).
+
+    Required keys: ``img_path`` (``sample_idx`` is used in error messages).
+    Added keys: ``img`` (``H x W x 3`` ``uint8`` BGR), ``img_shape``,
+    ``ori_shape``.
+
+    Args:
+        to_float32: Return a ``float32`` image instead of ``uint8``.
+        float_scale: Multiplier for float ``.npy`` images (255 maps [0, 1]
+            to [0, 255]).
+        npy_channel_order: Channel order of ``.npy`` images (``'rgb'`` for
+            MTAN data, or ``'bgr'``).
+        backend_args: mmengine file backend arguments.
+    """
+
+    def __init__(self,
+                 to_float32: bool = False,
+                 float_scale: float = 255.0,
+                 npy_channel_order: str = 'rgb',
+                 backend_args: Optional[dict] = None) -> None:
+        if npy_channel_order not in ('rgb', 'bgr'):
+            raise ValueError(f'npy_channel_order must be rgb or bgr, got '
+                             f'{npy_channel_order!r}')
+        self.to_float32 = to_float32
+        self.float_scale = float_scale
+        self.npy_channel_order = npy_channel_order
+        self.backend_args = backend_args
+
+    def transform(self, results: dict) -> dict:
+        """Load ``results['img_path']`` into ``results['img']``."""
+        if 'img_path' not in results:
+            raise KeyError('LoadMultiTaskImage: results have no img_path '
+                           f'(sample index {results.get("sample_idx")})')
+        path = results['img_path']
+        idx = results.get('sample_idx')
+        img = read_file(path, 'image', idx, self.backend_args)
+        is_npy = osp.splitext(path)[1].lower() == '.npy'
+        if img.ndim == 3 and img.shape[0] in (1, 3) and img.shape[-1] not in (1, 3, 4):
+            img = img.transpose(1, 2, 0)
+        if img.ndim == 2:
+            img = np.repeat(img[..., None], 3, axis=-1)
+        elif img.ndim == 3 and img.shape[-1] == 1:
+            img = np.repeat(img, 3, axis=-1)
+        elif img.ndim == 3 and img.shape[-1] == 4:
+            img = img[..., :3]
+        if img.ndim != 3 or img.shape[-1] != 3:
+            raise AnnotationReadError(
+                f'image file {path} (sample index {idx}) has shape '
+                f'{img.shape}; expected H x W x 3')
+        if img.dtype.kind == 'f':
+            img = np.where(np.isfinite(img), img, 0) * self.float_scale
+            img = np.clip(np.round(img), 0, 255).astype(np.uint8)
+        elif img.dtype != np.uint8:
+            img = np.clip(img, 0, 255).astype(np.uint8)
+        if is_npy and self.npy_channel_order == 'rgb':
+            img = img[..., ::-1]
+        img = np.ascontiguousarray(img)
+        if self.to_float32:
+            img = img.astype(np.float32)
+        results['img'] = img
+        results['img_shape'] = img.shape[:2]
+        results['ori_shape'] = img.shape[:2]
+        return results
+
+    def __repr__(self) -> str:
+        return (f'{self.__class__.__name__}(to_float32={self.to_float32}, '
+                f'float_scale={self.float_scale}, '
+                f'npy_channel_order={self.npy_channel_order!r})')
+
+
+@TRANSFORMS.register_module()
+class LoadMultiTaskAnnotations(BaseTransform):
+    """Load the ground truth of every task of a sample.
+
+    For each task in ``tasks`` (default ``results['tasks']``):
+
+    * a task marked unlabelled in ``results['task_mask']`` gets an
+      all-invalid target of the image size (:func:`make_invalid_target`);
+      its file is not read;
+    * a labelled task is read from ``results[spec.path_key]`` and decoded by
+      file type (see :mod:`.annotation_readers`): label maps ``uint8`` with
+      255 = ignore, depth ``float32`` metres with NaN / inf / negative -> 0,
+      normals ``(H, W, 3)`` unit vectors with zero = invalid, saliency and
+      edges 0/1;
+    * a labelled target without a single valid pixel (e.g. a PASCAL image
+      with no annotated person for ``parts``) is marked unlabelled when
+      ``unlabel_empty`` is set, so losses never treat it as a label.
+
+    Every target key is appended to ``results['seg_fields']`` so that
+    mmseg / mmcv geometric transforms process it.
+
+    Dataset-provided keys that change decoding: ``reduce_zero_label`` and
+    ``label_map`` (semseg), ``depth_scale`` (depth multiplier, e.g. 1e-3 for
+    millimetre PNGs), ``normal_label_map_path`` + ``normal_valid_classes``
+    (PASCAL: keep normals only on these PASCAL-Context classes).
+
+    Args:
+        tasks: Tasks to load; default: ``results['tasks']``.
+        unlabel_empty: Mark labelled targets without valid pixels as
+            unlabelled.
+        sal_threshold: Threshold for saliency maps in [0, 1].
+        edge_threshold: Threshold for edge maps in [0, 1].
+        backend_args: mmengine file backend arguments.
+
+    Raises:
+        AnnotationReadError: a file is missing or unreadable (names the file
+            and the sample index).
+        ValueError: a target's size differs from its image's (names the
+            file, both shapes and the sample index).
+        KeyError: an unknown task or a missing path key.
+    """
+
+    def __init__(self,
+                 tasks: Optional[Sequence[str]] = None,
+                 unlabel_empty: bool = True,
+                 sal_threshold: float = 0.5,
+                 edge_threshold: float = 0.5,
+                 backend_args: Optional[dict] = None) -> None:
+        self.tasks = None if tasks is None else check_tasks(
+            tasks, where='LoadMultiTaskAnnotations')
+        self.unlabel_empty = unlabel_empty
+        self.sal_threshold = sal_threshold
+        self.edge_threshold = edge_threshold
+        self.backend_args = backend_args
+
+    def _read(self, spec: TaskSpec, path: str, results: dict):
+        idx = results.get('sample_idx')
+        ext = osp.splitext(path)[1].lower()
+        what = f'{spec.name} ground-truth'
+        if spec.name in ('semseg', 'parts'):
+            if ext == '.mat':
+                mat = read_file(path, what, idx, self.backend_args)
+                if spec.name == 'parts':
+                    return decode_pascal_parts(mat, path)
+                return decode_label(decode_label_map_mat(mat, path), path)
+            arr = read_file(path, what, idx, self.backend_args, label_image=True)
+            if spec.name == 'semseg':
+                return decode_label(arr, path,
+                                    bool(results.get('reduce_zero_label', False)),
+                                    results.get('label_map'))
+            return decode_label(arr, path)
+        if spec.name == 'sal':
+            arr = read_file(path, what, idx, self.backend_args, label_image=True)
+            return decode_binary(arr, path, self.sal_threshold)
+        if spec.name == 'edge':
+            if ext == '.mat':
+                mat = read_file(path, what, idx, self.backend_args)
+                return decode_edge_from_label_map(mat, path)
+            arr = read_file(path, what, idx, self.backend_args, label_image=True)
+            return decode_binary(arr, path, self.edge_threshold)
+        if spec.name == 'depth':
+            arr = read_file(path, what, idx, self.backend_args)
+            return decode_depth(arr, path, float(results.get('depth_scale', 1.0)))
+        if spec.name == 'normal':
+            arr = read_file(path, what, idx, self.backend_args, channel_order='rgb')
+            normal = decode_normal(arr, path)
+            valid_classes = results.get('normal_valid_classes')
+            lm_path = results.get('normal_label_map_path')
+            if valid_classes is not None and lm_path:
+                mat = read_file(lm_path, 'normal validity label-map', idx, self.backend_args)
+                lm = decode_label_map_mat(mat, lm_path)
+                if lm.shape != normal.shape[:2]:
+                    raise ValueError(
+                        f'label map {lm_path} has shape {lm.shape} but normal map '
+                        f'{path} has {normal.shape[:2]} (sample index {idx})')
+                keep = np.isin(lm, np.asarray(list(valid_classes)))
+                normal = np.where(keep[..., None], normal, 0).astype(np.float32)
+            return normal
+        raise KeyError(f'LoadMultiTaskAnnotations: no reader for task {spec.name!r}')
+
+    def transform(self, results: dict) -> dict:
+        """Load every task target into ``results``."""
+        tasks = self.tasks if self.tasks is not None else results.get('tasks')
+        if tasks is None:
+            raise KeyError('LoadMultiTaskAnnotations: no tasks given and results '
+                           f'have no "tasks" (sample index {results.get("sample_idx")})')
+        tasks = check_tasks(tasks, where='LoadMultiTaskAnnotations')
+        shape = results.get('ori_shape') or results.get('img_shape')
+        if shape is None and 'img' in results:
+            shape = results['img'].shape[:2]
+        if shape is None:
+            raise KeyError('LoadMultiTaskAnnotations must run after the image is '
+                           'loaded (no ori_shape / img_shape in results)')
+        shape = tuple(int(s) for s in shape[:2])
+        idx = results.get('sample_idx')
+        old_mask: Dict[str, bool] = dict(results.get(TASK_MASK_KEY) or {})
+        mask: Dict[str, bool] = {}
+        seg_fields = list(results.get('seg_fields', []))
+        for task in tasks:
+            spec = get_task(task)
+            labelled = bool(old_mask.get(task, True))
+            target = None
+            if labelled:
+                if spec.path_key not in results or results[spec.path_key] is None:
+                    raise KeyError(f'sample index {idx} ({results.get("img_path")}): '
+                                   f'task {task!r} is labelled but results have no '
+                                   f'{spec.path_key!r}')
+                path = results[spec.path_key]
+                target = self._read(spec, path, results)
+                if target is not None and tuple(target.shape[:2]) != shape:
+                    raise ValueError(
+                        f'{task} ground-truth file {path} has shape '
+                        f'{tuple(target.shape[:2])} but its image '
+                        f'{results.get("img_path")} has {shape} (sample index {idx})')
+                if target is None or (self.unlabel_empty
+                                      and not has_valid_pixels(task, target)):
+                    labelled = False
+            if target is None:
+                target = make_invalid_target(task, shape)
+            results[spec.results_key] = target
+            mask[task] = labelled
+            if spec.results_key not in seg_fields:
+                seg_fields.append(spec.results_key)
+        results['seg_fields'] = seg_fields
+        results[TASK_MASK_KEY] = mask
+        results['tasks'] = list(tasks)
+        return results
+
+    def __repr__(self) -> str:
+        return (f'{self.__class__.__name__}(tasks={self.tasks}, '
+                f'unlabel_empty={self.unlabel_empty})')

@@ -1,0 +1,119 @@
+"""Shared plumbing of the per-task metrics: fetching a task's prediction and
+ground truth from a data sample, honouring partial labels, and keeping one
+result entry per sample so that distributed collection stays exact."""
+from abc import abstractmethod
+from typing import Any, List, Optional, Sequence, Tuple
+
+import torch
+from mmengine.evaluator import BaseMetric
+from mmengine.logging import print_log
+
+from mmdmtl.structures import TASK_MASK_KEY, get_task
+
+
+def _field(sample: Any, key: str) -> Any:
+    """``sample[key]`` for dict samples, the attribute / metainfo entry for
+    data elements; ``None`` if absent."""
+    if isinstance(sample, dict):
+        return sample.get(key)
+    if hasattr(sample, key):
+        return getattr(sample, key)
+    meta = getattr(sample, 'metainfo', None)
+    return meta.get(key) if isinstance(meta, dict) else None
+
+
+def _pixel_tensor(value: Any) -> Optional[torch.Tensor]:
+    """The ``data`` tensor of a packed PixelData (dict or object form)."""
+    if value is None:
+        return None
+    data = value.get('data') if isinstance(value, dict) else getattr(value, 'data', value)
+    if data is None:
+        return None
+    return torch.as_tensor(data)
+
+
+def sample_name(sample: Any) -> str:
+    """A human-readable identifier of a sample for error messages."""
+    for key in ('img_path', 'sample_idx', 'img_id'):
+        v = _field(sample, key)
+        if v is not None:
+            return f'{key}={v}'
+    return '<unnamed sample>'
+
+
+class BaseTaskMetric(BaseMetric):
+    """Base class of metrics that evaluate one task of a multi-task model.
+
+    For every sample :meth:`process` appends exactly one entry to
+    ``self.results`` (``None`` for a sample skipped because the task is
+    unlabelled or its ground truth is missing). mmengine's
+    ``collect_results`` relies on one entry per sample to drop the samples a
+    distributed sampler pads, so the results are identical for any batch
+    size and number of processes. Entries hold small per-sample sufficient
+    statistics, never whole maps.
+
+    Args:
+        task: Task name (see :mod:`mmdmtl.structures.tasks`).
+        collect_device: ``'cpu'`` or ``'gpu'``.
+        prefix: Key prefix; defaults to the task name, giving keys such as
+            ``depth/absErr``.
+    """
+
+    def __init__(self, task: str, collect_device: str = 'cpu',
+                 prefix: Optional[str] = None) -> None:
+        self.task = task
+        self.task_spec = get_task(task)
+        super().__init__(collect_device=collect_device, prefix=prefix or task)
+
+    def fetch(self, sample: Any) -> Optional[Tuple[torch.Tensor, torch.Tensor]]:
+        """Return ``(pred, gt)`` CPU tensors of this task, or ``None`` to skip.
+
+        Raises:
+            KeyError: if the ground truth is labelled but the prediction is
+                missing (the model does not predict this task).
+            ValueError: if prediction and ground truth sizes differ.
+        """
+        mask = _field(sample, TASK_MASK_KEY)
+        if isinstance(mask, dict) and not bool(mask.get(self.task, True)):
+            return None
+        gt = _pixel_tensor(_field(sample, self.task_spec.gt_field))
+        if gt is None:
+            return None
+        pred = _pixel_tensor(_field(sample, self.task_spec.pred_field))
+        if pred is None:
+            keys = sorted(sample.keys()) if isinstance(sample, dict) else sample.keys()
+            raise KeyError(f'{type(self).__name__}: sample {sample_name(sample)} has ground '
+                           f'truth {self.task_spec.gt_field!r} but no prediction '
+                           f'{self.task_spec.pred_field!r}; its keys are {list(keys)}')
+        if pred.shape[-2:] != gt.shape[-2:]:
+            raise ValueError(f'{type(self).__name__}: sample {sample_name(sample)}: '
+                             f'{self.task_spec.pred_field} has size {tuple(pred.shape[-2:])} '
+                             f'but {self.task_spec.gt_field} has {tuple(gt.shape[-2:])}; '
+                             'predictions must be at the original image size')
+        return pred.detach().cpu(), gt.detach().cpu()
+
+    def process(self, data_batch: Any, data_samples: Sequence[Any]) -> None:
+        """Append one statistics entry (or ``None``) per sample."""
+        for sample in data_samples:
+            pair = self.fetch(sample)
+            self.results.append(None if pair is None else self.sample_statistics(
+                pair[0], pair[1], sample))
+
+    @abstractmethod
+    def sample_statistics(self, pred: torch.Tensor, gt: torch.Tensor, sample: Any) -> Any:
+        """Small, additive statistics of one sample."""
+
+    @abstractmethod
+    def summarize(self, results: List[Any]) -> dict:
+        """Metrics from the statistics of all evaluated samples."""
+
+    def compute_metrics(self, results: list) -> dict:
+        """Drop skipped samples, log how many, then :meth:`summarize`."""
+        used = [r for r in results if r is not None]
+        skipped = len(results) - len(used)
+        print_log(f'{self.prefix}: evaluated {len(used)} samples, skipped {skipped} '
+                  '(task unlabelled or ground truth missing)', logger='current')
+        if not used:
+            print_log(f'{self.prefix}: no sample with ground truth; metrics are NaN',
+                      logger='current', level=30)
+        return self.summarize(used)

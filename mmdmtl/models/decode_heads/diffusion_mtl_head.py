@@ -1,0 +1,206 @@
+"""DiffusionMTL decode head: multi-task denoising diffusion of initial maps."""
+from typing import Callable, Dict, Optional, Sequence, Union
+
+import torch
+from torch import Tensor, nn
+
+from mmdmtl.registry import MODELS
+
+from ..utils import DiffusionScheduler, MultiTaskDenoiser
+from .mtl_baseline_head import MTLBaselineHead, init_prediction_convs
+
+NoiseType = Union[Dict[str, Tensor], Callable[[str, int, Tensor, Tensor], Tensor]]
+
+
+@MODELS.register_module()
+class DiffusionMTLHead(MTLBaselineHead):
+    """DiffusionMTL (Ye & Xu, CVPR 2024): denoise the preliminary maps.
+
+    On top of :class:`MTLBaselineHead` (fusion, per-task preliminary
+    decoders and 1x1 heads giving the *initial* predictions):
+
+    * ``variant='feature'`` noises and denoises each task's preliminary
+      *features* (``embed_dims`` channels); ``'prediction'`` its initial
+      *prediction map* (raw, pre-activation).
+    * The chain starts from the initial map noised to step ``T - 1``
+      (:meth:`DiffusionScheduler.start_state`), not from pure noise.
+      Steps ``t = T-1 ... 1`` predict :math:`\\hat x_0` with the
+      :class:`MultiTaskDenoiser` and sample the DDPM posterior; step 0's
+      denoiser output goes through the task's final 1x1 head and is the
+      prediction. ``T`` denoiser calls, in training and inference alike.
+      In the prediction variant the final head is applied at every step (the
+      chain lives in prediction space).
+    * Multi-task conditioning: all tasks' initial predictions, detached and
+      concatenated, are projected by a 3x3 conv to ``embed_dims`` and
+      condition every task's denoiser through cross-attention.
+      ``use_task_conditioning=False`` (ablation "w/o Multi-Task Cond")
+      drops the projection and uses self-attention blocks over the noisy
+      task tokens instead.
+    * ``use_diffusion=False`` (ablation "w/o Diffusion") keeps the same
+      modules and steps but adds no noise and uses the previous
+      :math:`\\hat x_0` as the next input (plain iterative refinement).
+    * Training denoises only the labelled (sample, task) pairs; inference
+      all. All pairs of all tasks go through the shared denoiser layers as
+      one batch.
+
+    Noise: by default drawn with ``torch.randn_like`` (follows the global
+    seed). ``test_noise='random'`` (default, as the official code) also
+    noises at inference, so predictions are stochastic; ``'none'`` makes
+    inference deterministic (start state ``sqrt(abar) x0``, posterior means).
+    For tests, :meth:`forward` / :meth:`loss` accept ``noise``: either
+    ``{task: (T, B, C, h, w)}`` (slot 0 is the start noise, slot ``k`` the
+    posterior noise of step ``t = T - k``; rows are indexed by batch
+    position) or a callable ``(task, slot, ref, index) -> Tensor`` shaped
+    like ``ref``.
+
+    Args:
+        variant: ``'feature'`` or ``'prediction'``.
+        num_timesteps: Diffusion steps ``T``.
+        beta_start, beta_end: Of the linear-in-sqrt(beta) schedule.
+        use_task_conditioning: Multi-task conditioning (see above).
+        use_diffusion: Diffusion (True) or plain iterative refinement.
+        initial_loss_weight: Weight of the initial predictions' loss.
+        num_attn_blocks, num_heads, mlp_ratio, token_downsample,
+        head_channels, freq_dims: Denoiser sizes (None: from ``preset``).
+        test_noise: ``'random'`` or ``'none'``.
+        **kwargs: :class:`MTLBaselineHead` arguments (``in_channels``,
+            ``tasks``, ``embed_dims``, ``preset``, ``loss_decode`` ...).
+
+    Example:
+        >>> head = dict(type='DiffusionMTLHead', in_channels=[64, 128, 256, 512],
+        ...             tasks=dict(semseg=13, depth=1, normal=3),
+        ...             variant='feature', num_timesteps=2, preset='paper')
+    """
+
+    has_refinement = True
+
+    def __init__(self, *, variant: str = 'feature', num_timesteps: int = 2,
+                 beta_start: float = 1e-3, beta_end: float = 1e-2,
+                 use_task_conditioning: bool = True, use_diffusion: bool = True,
+                 initial_loss_weight: float = 0.5, num_attn_blocks: Optional[int] = None,
+                 num_heads: Optional[int] = None, mlp_ratio: Optional[float] = None,
+                 token_downsample: Optional[int] = None, head_channels: Optional[int] = None,
+                 freq_dims: Optional[int] = None, test_noise: str = 'random',
+                 **kwargs) -> None:
+        super().__init__(**kwargs)
+        name = type(self).__name__
+        if variant not in ('feature', 'prediction'):
+            raise ValueError(f'{name}: variant must be feature or prediction, got {variant!r}')
+        if test_noise not in ('random', 'none'):
+            raise ValueError(f'{name}: test_noise must be random or none, got {test_noise!r}')
+        self.variant = variant
+        self.use_task_conditioning = use_task_conditioning
+        self.use_diffusion = use_diffusion
+        self.initial_loss_weight = initial_loss_weight
+        self.test_noise = test_noise
+        self.scheduler = DiffusionScheduler(num_timesteps, beta_start, beta_end)
+        self.num_timesteps = self.scheduler.num_timesteps
+        e = self.embed_dims
+        in_ch = {t: (e if variant == 'feature' else c) for t, c in self.tasks.items()}
+        self.denoiser = MultiTaskDenoiser(
+            in_ch, embed_dims=e, head_channels=self._preset('head_channels', head_channels),
+            num_blocks=self._preset('num_attn_blocks', num_attn_blocks),
+            num_heads=self._preset('num_heads', num_heads),
+            mlp_ratio=self._preset('mlp_ratio', mlp_ratio),
+            token_downsample=self._preset('token_downsample', token_downsample),
+            use_conditioning=use_task_conditioning,
+            freq_dims=self._preset('freq_dims', freq_dims))
+        self.cond_proj = nn.Conv2d(sum(self.tasks.values()), e, 3, padding=1) \
+            if use_task_conditioning else None
+        self.final_heads = nn.ModuleDict({t: nn.Conv2d(e, c, 1) for t, c in self.tasks.items()})
+        init_prediction_convs(self.final_heads)
+
+    # ------------------------------------------------------------------ noise
+    def _noise(self, task: str, slot: int, ref: Tensor, index: Tensor,
+               noise: Optional[NoiseType]) -> Optional[Tensor]:
+        """Noise for ``slot`` of ``task``'s chain (None = no noise)."""
+        if not self.use_diffusion:
+            return None
+        if noise is not None:
+            if callable(noise):
+                out = noise(task, slot, ref, index)
+            else:
+                out = noise[task][slot].to(ref.device).index_select(0, index)
+            if out.shape != ref.shape:
+                raise ValueError(f'{type(self).__name__}: injected noise for {task!r} slot '
+                                 f'{slot} has shape {tuple(out.shape)}, expected '
+                                 f'{tuple(ref.shape)}')
+            return out
+        if not self.training and self.test_noise == 'none':
+            return None
+        return torch.randn_like(ref)
+
+    def noise_shapes(self, batch_size: int, fused_hw: Sequence[int]) -> Dict[str, tuple]:
+        """Shapes ``{task: (T, B, C, h, w)}`` of an injectable noise dict."""
+        return {
+            t: (self.num_timesteps, batch_size,
+                self.embed_dims if self.variant == 'feature' else c, *fused_hw)
+            for t, c in self.tasks.items()
+        }
+
+    # ------------------------------------------------------------------ chain
+    def condition_tokens(self, init_preds: Dict[str, Tensor]) -> Optional[Tensor]:
+        """(B, L, embed_dims) conditioning tokens from the detached initial
+        predictions (None without conditioning)."""
+        if self.cond_proj is None:
+            return None
+        cond = torch.cat([init_preds[t].detach() for t in self.task_names], dim=1)
+        return self.denoiser.to_tokens(self.cond_proj(cond))
+
+    def run_chain(self, x0: Dict[str, Tensor], index: Dict[str, Tensor],
+                  cond_tokens: Optional[Tensor],
+                  noise: Optional[NoiseType] = None) -> Dict[str, Tensor]:
+        """Run the ``T``-step reverse chain for the given pairs.
+
+        Args:
+            x0: ``{task: (n_t, C, h, w)}`` clean start maps (features or raw
+                initial predictions).
+            index: ``{task: (n_t,)}`` batch position of each pair.
+            cond_tokens: From :meth:`condition_tokens` (whole batch).
+            noise: Optional injected noise (see the class docstring).
+
+        Returns:
+            ``{task: (n_t, C_task, h, w)}`` raw final predictions.
+        """
+        tasks = [t for t in self.task_names if t in x0 and x0[t].shape[0] > 0]
+        sched = self.scheduler
+        x = {}
+        for t in tasks:
+            eps = self._noise(t, 0, x0[t], index[t], noise)
+            x[t] = x0[t] if eps is None else sched.start_state(x0[t], eps)
+        for step in reversed(range(self.num_timesteps)):
+            h = self.denoiser(x, step, index, cond_tokens)
+            if step == 0:
+                return {t: self.final_heads[t](h[t]) for t in tasks}
+            for t in tasks:
+                x0_hat = self.final_heads[t](h[t]) if self.variant == 'prediction' else h[t]
+                if self.use_diffusion:
+                    z = self._noise(t, self.num_timesteps - step, x0_hat, index[t], noise)
+                    x[t] = sched.posterior_step(x0_hat, x[t], step, z)
+                else:
+                    x[t] = x0_hat
+        return {}
+
+    def forward(self, inputs: Sequence[Tensor], task_mask: Optional[Tensor] = None,
+                noise: Optional[NoiseType] = None) -> Dict[str, dict]:
+        """Initial and denoised raw outputs at the fused resolution.
+
+        Args:
+            inputs: Backbone / neck features.
+            task_mask: (B, T) bool; only these pairs are denoised (all when
+                None).
+            noise: Optional injected noise.
+
+        Returns:
+            ``dict(init={task: (B, C, h, w)}, final={task: (n_t, C, h, w)},
+            index={task: (n_t,)})``.
+        """
+        feats, preds = self.preliminary(inputs)
+        index = self.pair_index(task_mask, preds)
+        start = feats if self.variant == 'feature' else preds
+        x0 = {t: self._gather(start[t], index[t]) for t in self.task_names}
+        final = self.run_chain(x0, index, self.condition_tokens(preds), noise)
+        for t in self.task_names:  # tasks without pairs: empty outputs
+            if t not in final:
+                final[t] = preds[t][:0]
+        return dict(init=preds, final=final, index=index)

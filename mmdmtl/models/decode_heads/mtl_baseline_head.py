@@ -1,0 +1,301 @@
+"""Multi-task baseline head: shared fusion, per-task decoders and heads."""
+import copy
+from typing import Dict, List, Optional, Sequence, Tuple
+
+import torch
+from mmengine.model import BaseModule
+from mmseg.models.backbones.resnet import BasicBlock
+from mmseg.models.decode_heads.decode_head import BaseDecodeHead
+from mmseg.models.utils import resize
+from torch import Tensor, nn
+
+from mmdmtl.registry import MODELS
+from mmdmtl.structures.tasks import TASK_MASK_KEY, get_task
+
+from ..losses.partial_label_weights import DEFAULT_TASK_LOSSES, partial_label_sample_weights
+from ..utils import MultiLevelFusion, activate_task_output, check_task_channels
+
+#: Width presets. ``paper`` is the official ResNet-18 setting, ``lite`` a
+#: small one for CPU training and tests.
+HEAD_PRESETS: Dict[str, dict] = dict(
+    paper=dict(embed_dims=512, num_prelim_blocks=2, head_channels=512, num_attn_blocks=4,
+               num_heads=4, mlp_ratio=4.0, token_downsample=4, freq_dims=256),
+    lite=dict(embed_dims=64, num_prelim_blocks=1, head_channels=64, num_attn_blocks=2,
+              num_heads=2, mlp_ratio=2.0, token_downsample=2, freq_dims=64),
+)
+
+
+def task_mask_tensor(batch_data_samples: Sequence, tasks: Sequence[str],
+                     device: torch.device) -> Tensor:
+    """Build the (B, T) bool mask of labelled (sample, task) pairs.
+
+    Reads ``metainfo['task_mask']`` of each sample; a task missing from it,
+    or False, is unlabelled. A sample without the ``task_mask`` key counts as
+    labelled for every task whose ground-truth field it carries.
+    """
+    rows = []
+    for sample in batch_data_samples:
+        mask = sample.metainfo.get(TASK_MASK_KEY)
+        if mask is None:
+            rows.append([get_task(t).gt_field in sample for t in tasks])
+        else:
+            rows.append([bool(mask.get(t, False)) for t in tasks])
+    return torch.tensor(rows, dtype=torch.bool, device=device).reshape(len(rows), len(tasks))
+
+
+def init_prediction_convs(convs: nn.ModuleDict, std: float = 0.01) -> None:
+    """Initialise 1x1 prediction convs like mmseg's ``conv_seg`` (N(0, std),
+    zero bias), so initial outputs start small."""
+    for conv in convs.values():
+        nn.init.normal_(conv.weight, std=std)
+        nn.init.zeros_(conv.bias)
+
+
+@MODELS.register_module()
+class MTLBaselineHead(BaseDecodeHead):
+    """Multi-task baseline: fusion + per-task preliminary decoders + 1x1 heads.
+
+    The backbone levels are fused into one ``embed_dims`` map at stride 8
+    (:class:`MultiLevelFusion`); every task has ``num_prelim_blocks`` ResNet
+    BasicBlocks and a 1x1 conv giving its prediction. No diffusion: this is
+    the "MTL baseline" of the paper and, with a single task, the
+    single-task baseline.
+
+    Losses follow the official partial-label scheme: a task's loss counts
+    only on samples labelled for it, each sample's losses are scaled by
+    ``T / #labelled`` and divided by the batch size, and a task with no
+    labelled sample in the batch gives an exact zero.
+
+    Args:
+        in_channels: Channels of the backbone / neck levels used.
+        tasks: ``{task: output channels}``, e.g. ``dict(semseg=13, depth=1,
+            normal=3)``.
+        embed_dims: Width of the fused embedding and decoders (preset).
+        num_prelim_blocks: BasicBlocks per preliminary decoder (preset).
+        preset: ``'paper'`` or ``'lite'``; arguments left at None take the
+            preset's value.
+        in_index: Indices of the backbone outputs to use (default: all).
+        fuse_scale: Fused map size relative to the first used level.
+        norm_cfg: Norm of the BasicBlocks.
+        fusion_norm_cfg, fusion_act_cfg: Of the fusion conv (plain conv).
+        loss_decode: ``{task: loss cfg}``; missing tasks use
+            :data:`DEFAULT_TASK_LOSSES`.
+        scale_by_labels: Apply the ``T / #labelled`` factor.
+        align_corners: Of all bilinear resizes.
+        init_cfg: Initialisation config.
+    """
+
+    #: Whether ``final`` refines ``init`` (then ``init`` gets its own loss).
+    has_refinement = False
+    initial_loss_weight = 0.0
+
+    def __init__(self, in_channels: Sequence[int], tasks: Dict[str, int],
+                 embed_dims: Optional[int] = None, num_prelim_blocks: Optional[int] = None,
+                 preset: str = 'paper', in_index: Optional[Sequence[int]] = None,
+                 fuse_scale: float = 0.5, norm_cfg: dict = dict(type='BN', requires_grad=True),
+                 fusion_norm_cfg: Optional[dict] = None, fusion_act_cfg: Optional[dict] = None,
+                 loss_decode: Optional[Dict[str, dict]] = None, scale_by_labels: bool = True,
+                 align_corners: bool = False, init_cfg: Optional[dict] = None) -> None:
+        BaseModule.__init__(self, init_cfg=init_cfg)
+        name = type(self).__name__
+        if preset not in HEAD_PRESETS:
+            raise KeyError(f'{name}: unknown preset {preset!r}; use {sorted(HEAD_PRESETS)}')
+        self.preset = preset
+        self.tasks = check_task_channels(dict(tasks), where=name)
+        self.task_names: Tuple[str, ...] = tuple(self.tasks)
+        self.in_channels = list(in_channels)
+        self.in_index = list(range(len(self.in_channels))) if in_index is None else list(
+            in_index)
+        if len(self.in_index) != len(self.in_channels):
+            raise ValueError(f'{name}: in_index {self.in_index} and in_channels '
+                             f'{self.in_channels} differ in length')
+        self.embed_dims = self._preset('embed_dims', embed_dims)
+        self.channels = self.embed_dims
+        self.num_prelim_blocks = self._preset('num_prelim_blocks', num_prelim_blocks)
+        self.align_corners = align_corners
+        self.scale_by_labels = scale_by_labels
+        # attributes mmseg's EncoderDecoder / tools read
+        first = self.task_names[0]
+        self.num_classes = self.tasks.get('semseg', self.tasks[first])
+        self.out_channels = self.num_classes
+        self.threshold = 0.5
+        self.ignore_index = 255
+        self.input_transform = None
+
+        self.fusion = MultiLevelFusion(self.in_channels, self.embed_dims, scale=fuse_scale,
+                                       norm_cfg=fusion_norm_cfg, act_cfg=fusion_act_cfg,
+                                       align_corners=align_corners)
+        self.prelim_decoders = nn.ModuleDict({
+            t: nn.Sequential(*[
+                BasicBlock(self.embed_dims, self.embed_dims, norm_cfg=norm_cfg)
+                for _ in range(self.num_prelim_blocks)
+            ]) for t in self.task_names
+        })
+        self.prelim_heads = nn.ModuleDict(
+            {t: nn.Conv2d(self.embed_dims, c, 1) for t, c in self.tasks.items()})
+        init_prediction_convs(self.prelim_heads)
+        self.losses = self._build_losses(loss_decode)
+
+    def _preset(self, key: str, value):
+        return HEAD_PRESETS[self.preset][key] if value is None else value
+
+    def _build_losses(self, loss_decode: Optional[Dict[str, dict]]) -> nn.ModuleDict:
+        loss_decode = dict(loss_decode or {})
+        unknown = set(loss_decode) - set(self.task_names)
+        if unknown:
+            raise KeyError(f'{type(self).__name__}: loss_decode has tasks {sorted(unknown)} '
+                           f'that are not in tasks {list(self.task_names)}')
+        losses = nn.ModuleDict()
+        for t in self.task_names:
+            cfg = copy.deepcopy(loss_decode.get(t, DEFAULT_TASK_LOSSES[t]))
+            losses[t] = MODELS.build(cfg)
+        return losses
+
+    # ------------------------------------------------------------------ forward
+    def _select_inputs(self, inputs: Sequence[Tensor]) -> List[Tensor]:
+        return [inputs[i] for i in self.in_index]
+
+    def preliminary(self, inputs: Sequence[Tensor]
+                    ) -> Tuple[Dict[str, Tensor], Dict[str, Tensor]]:
+        """Fuse the levels and run the preliminary decoders.
+
+        Returns:
+            ``(features, raw_predictions)``, both ``{task: (B, C, h, w)}`` at
+            the fused (stride-8) resolution.
+        """
+        fused = self.fusion(self._select_inputs(inputs))
+        feats = {t: self.prelim_decoders[t](fused) for t in self.task_names}
+        preds = {t: self.prelim_heads[t](feats[t]) for t in self.task_names}
+        return feats, preds
+
+    def forward(self, inputs: Sequence[Tensor], task_mask: Optional[Tensor] = None,
+                noise: Optional[Dict[str, Tensor]] = None) -> Dict[str, dict]:
+        """Raw outputs at the fused resolution.
+
+        Returns:
+            ``dict(init={task: (B, C, h, w)}, final={task: (n_t, C, h, w)},
+            index={task: (n_t,)})``: ``final`` holds the pairs listed in
+            ``index`` (the labelled ones when ``task_mask`` is given, else
+            all). For the baseline ``final`` is a gather of ``init``;
+            ``noise`` is unused.
+        """
+        _, preds = self.preliminary(inputs)
+        index = self.pair_index(task_mask, preds)
+        final = {t: self._gather(preds[t], index[t]) for t in self.task_names}
+        return dict(init=preds, final=final, index=index)
+
+    def pair_index(self, task_mask: Optional[Tensor],
+                   maps: Dict[str, Tensor]) -> Dict[str, Tensor]:
+        """``{task: batch indices}`` of the pairs to decode: the labelled ones
+        when ``task_mask`` (B, T) is given, else every sample."""
+        ref = maps[self.task_names[0]]
+        if task_mask is None:
+            idx = torch.arange(ref.shape[0], device=ref.device)
+            return {t: idx for t in self.task_names}
+        if tuple(task_mask.shape) != (ref.shape[0], len(self.task_names)):
+            raise ValueError(f'{type(self).__name__}: task_mask must be (B={ref.shape[0]}, '
+                             f'T={len(self.task_names)}), got {tuple(task_mask.shape)}')
+        task_mask = task_mask.to(ref.device)
+        return {t: task_mask[:, j].nonzero(as_tuple=True)[0]
+                for j, t in enumerate(self.task_names)}
+
+    @staticmethod
+    def _gather(x: Tensor, index: Tensor) -> Tensor:
+        if index.numel() == x.shape[0] and bool(
+                (index == torch.arange(x.shape[0], device=index.device)).all()):
+            return x
+        return x.index_select(0, index)
+
+    # ---------------------------------------------------------------- inference
+    def predict(self, inputs: Sequence[Tensor], batch_img_metas: List[dict], test_cfg,
+                size: Optional[Sequence[int]] = None) -> Dict[str, Tensor]:
+        """Activated outputs of every task, resized to ``size``.
+
+        Args:
+            inputs: Backbone / neck features.
+            batch_img_metas: Image metas (``size`` defaults to the first
+                one's ``img_shape`` as mmseg's slide inference sets it, else
+                its ``pad_shape``).
+            test_cfg: Unused (kept for the mmseg interface).
+            size: Output (H, W).
+
+        Returns:
+            ``{task: (B, C, H, W)}``: logits for ``semseg``/``parts``/
+            ``sal``/``edge``, metres for ``depth``, raw 3-vectors for
+            ``normal``.
+        """
+        if size is None:
+            meta = batch_img_metas[0]
+            size = meta['img_shape'] if isinstance(meta['img_shape'], torch.Size) else \
+                meta.get('pad_shape', meta['img_shape'])[:2]
+        final = self.forward(inputs)['final']
+        return {
+            t: activate_task_output(
+                t, resize(final[t], size=tuple(size), mode='bilinear',
+                          align_corners=self.align_corners)) for t in self.task_names
+        }
+
+    # --------------------------------------------------------------------- loss
+    def loss(self, inputs: Sequence[Tensor], batch_data_samples: Sequence, train_cfg=None,
+             noise: Optional[Dict[str, Tensor]] = None) -> Dict[str, Tensor]:
+        """Forward the labelled pairs and compute the partial-label losses.
+
+        Args:
+            inputs: Backbone / neck features.
+            batch_data_samples: Samples with ground truth and ``task_mask``.
+            train_cfg: Unused.
+            noise: Optional injected diffusion noise (see
+                :class:`DiffusionMTLHead`).
+
+        Returns:
+            ``{'loss_<task>': ..., ('loss_<task>_init': ...)}``.
+        """
+        device = inputs[0].device
+        mask = task_mask_tensor(batch_data_samples, self.task_names, device)
+        outs = self.forward(inputs, task_mask=mask, noise=noise)
+        return self.loss_by_feat(outs, batch_data_samples, mask)
+
+    def _stack_targets(self, task: str, batch_data_samples: Sequence,
+                       index: Tensor) -> Tensor:
+        field = get_task(task).gt_field
+        rows = []
+        for i in index.tolist():
+            sample = batch_data_samples[i]
+            if field not in sample:
+                raise KeyError(f'{type(self).__name__}: sample {i} is labelled for task '
+                               f'{task!r} but has no {field!r} field '
+                               f'(img_path={sample.metainfo.get("img_path")})')
+            rows.append(getattr(sample, field).data)
+        return torch.stack(rows).to(index.device)
+
+    def _task_loss(self, task: str, pred: Tensor, batch_data_samples: Sequence,
+                   index: Tensor, sample_w: Tensor) -> Tensor:
+        if index.numel() == 0:
+            return pred.sum() * 0.0
+        target = self._stack_targets(task, batch_data_samples, index)
+        pred = resize(pred, size=target.shape[-2:], mode='bilinear',
+                      align_corners=self.align_corners)
+        per_sample = self.losses[task](activate_task_output(task, pred), target)
+        return (per_sample * sample_w.index_select(0, index)).sum()
+
+    def loss_by_feat(self, outs: Dict[str, dict], batch_data_samples: Sequence,
+                     task_mask: Tensor) -> Dict[str, Tensor]:
+        """Partial-label losses from :meth:`forward` outputs.
+
+        ``loss_<task>`` is the loss of the final prediction; heads that
+        refine the initial predictions (``has_refinement``) add
+        ``loss_<task>_init`` scaled by ``initial_loss_weight``.
+        """
+        sample_w = partial_label_sample_weights(task_mask, self.scale_by_labels)
+        sample_w = sample_w.to(task_mask.device)
+        losses = {}
+        init_weight = self.initial_loss_weight if self.has_refinement else 0.0
+        for j, t in enumerate(self.task_names):
+            labelled = task_mask[:, j].nonzero(as_tuple=True)[0]
+            losses[f'loss_{t}'] = self._task_loss(t, outs['final'][t], batch_data_samples,
+                                                  outs['index'][t], sample_w)
+            if init_weight:
+                init = outs['init'][t].index_select(0, labelled)
+                losses[f'loss_{t}_init'] = init_weight * self._task_loss(
+                    t, init, batch_data_samples, labelled, sample_w)
+        return losses

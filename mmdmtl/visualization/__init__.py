@@ -1,0 +1,3 @@
+from .local_visualizer import MTLLocalVisualizer
+
+__all__ = ['MTLLocalVisualizer']
