@@ -23,6 +23,7 @@ allowed), and turning safe loading off for every file would let a downloaded
   unpickler rejects raises an error that names the file.
 """
 import os.path as osp
+import random
 from contextlib import contextmanager
 from typing import Any, Callable, Dict, Optional, Union
 
@@ -116,9 +117,32 @@ class MTLRunner(Runner):
     loading (see the module docstring). Select it in a config with
     ``runner_type = 'MTLRunner'``; everything else is unchanged."""
 
-    def save_checkpoint(self, *args, **kwargs) -> None:  # noqa: D102
+    def save_checkpoint(self, out_dir: str, filename: str, *args,
+                        meta: Optional[dict] = None, **kwargs) -> None:
+        """Save a checkpoint in the safe format; ``meta['rng_state']``
+        records the Python, numpy and torch RNG states so that a resumed
+        run continues with the same random stream (augmentation, diffusion
+        noise) as an uninterrupted one."""
+        meta = dict(meta or {})
+        meta['rng_state'] = get_rng_state()
         with _SafeSaveContext():
-            super().save_checkpoint(*args, **kwargs)
+            super().save_checkpoint(out_dir, filename, *args, meta=meta,
+                                    **kwargs)
+
+    def load_or_resume(self) -> None:
+        """mmengine's load/resume, then re-apply the checkpoint's RNG state
+        once the train loop has skipped the already-trained batches."""
+        self._resume_rng_state = None
+        super().load_or_resume()
+        state = self._resume_rng_state
+        loop = getattr(self, '_train_loop', None)
+        if state is None or loop is None or not hasattr(
+                loop, 'dataloader_iterator') or getattr(loop, '_iter', 0) == 0:
+            if state is not None:
+                set_rng_state(state)
+            return
+        loop.dataloader_iterator = _RestoreRngAfterSkip(
+            loop.dataloader_iterator, loop._iter, state)
 
     def load_checkpoint(self,
                         filename: str,
@@ -135,6 +159,7 @@ class MTLRunner(Runner):
         if 'message_hub' in checkpoint:
             checkpoint['message_hub'] = message_hub_from_safe(
                 checkpoint['message_hub'])
+        self._last_loaded_meta = checkpoint.get('meta')
         return checkpoint
 
     def resume(self,
@@ -150,8 +175,8 @@ class MTLRunner(Runner):
         experiment; otherwise the safe loader's error is raised.
         """
         try:
-            return super().resume(filename, resume_optimizer,
-                                  resume_param_scheduler, map_location)
+            return self._resume_impl(filename, resume_optimizer,
+                                resume_param_scheduler, map_location)
         except RuntimeError as e:
             if ('safe (weights_only) unpickler' not in str(e)
                     or not _is_inside(filename, self.work_dir)):
@@ -162,10 +187,66 @@ class MTLRunner(Runner):
             logger='current', level=30)
         self._trust_resume_file = True
         try:
-            return super().resume(filename, resume_optimizer,
-                                  resume_param_scheduler, map_location)
+            return self._resume_impl(filename, resume_optimizer,
+                                resume_param_scheduler, map_location)
         finally:
             self._trust_resume_file = False
+
+
+    def _resume_impl(self, filename, resume_optimizer, resume_param_scheduler,
+                map_location) -> None:
+        self._last_loaded_meta = None
+        super().resume(filename, resume_optimizer, resume_param_scheduler,
+                       map_location)
+        meta = self._last_loaded_meta or {}
+        self._resume_rng_state = meta.get('rng_state')
+
+
+def get_rng_state() -> dict:
+    """Python, numpy and torch (CPU, and CUDA when used) RNG states."""
+    state = {
+        'python': random.getstate(),
+        'numpy': np.random.get_state(),
+        'torch': torch.get_rng_state(),
+    }
+    if torch.cuda.is_available() and torch.cuda.is_initialized():
+        state['cuda'] = torch.cuda.get_rng_state_all()
+    return state
+
+
+def set_rng_state(state: dict) -> None:
+    """Inverse of :func:`get_rng_state` (accepts its safe-format copy)."""
+    py = state['python']
+    random.setstate((py[0], tuple(py[1]), py[2]))
+    np_state = list(state['numpy'])
+    np_state[1] = np.asarray(np_state[1], dtype=np.uint32) if not isinstance(
+        np_state[1], torch.Tensor) else np_state[1].numpy().astype(np.uint32)
+    np.random.set_state(tuple(np_state))
+    torch.set_rng_state(state['torch'])
+    if 'cuda' in state and torch.cuda.is_available():
+        torch.cuda.set_rng_state_all(state['cuda'])
+
+
+class _RestoreRngAfterSkip:
+    """Wrap a train-loop data iterator: after the first ``n_skip`` batches
+    (those the resumed loop skips), restore the checkpoint's RNG state."""
+
+    def __init__(self, iterator, n_skip: int, state: dict) -> None:
+        self._it, self._left, self._state = iterator, n_skip, state
+
+    def __iter__(self):
+        return self
+
+    def __next__(self):
+        item = next(self._it)
+        if self._left > 0:
+            self._left -= 1
+            if self._left == 0:
+                set_rng_state(self._state)
+        return item
+
+    def __getattr__(self, name):
+        return getattr(self._it, name)
 
 
 def _trusted_torch_load(filename: str, map_location: Any = None) -> Any:

@@ -1,0 +1,93 @@
+"""End to end through the command-line tools: tools/train.py trains and
+evaluates, --resume continues, tools/test.py evaluates and draws pictures."""
+import glob
+import json
+import os
+import os.path as osp
+import subprocess
+import sys
+
+import pytest
+import torch
+
+from mmdmtl.engine.runner import safe_torch_load
+
+ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
+TINY = osp.join(ROOT, 'tests', 'data', 'configs', 'tiny_synthetic.py')
+
+
+def _run(args, cwd):
+    env = dict(os.environ, MPLBACKEND='Agg', OMP_NUM_THREADS='2')
+    proc = subprocess.run([sys.executable] + args, cwd=cwd, env=env,
+                          capture_output=True, text=True, timeout=600)
+    assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
+    return proc.stdout + proc.stderr
+
+
+def _data_opts(root):
+    return [f'{k}.dataset.data_root={root}'
+            for k in ('train_dataloader', 'val_dataloader', 'test_dataloader')]
+
+
+@pytest.fixture(scope='module')
+def trained(tmp_path_factory):
+    tmp = tmp_path_factory.mktemp('e2e')
+    data_root = str(tmp / 'synthetic')
+    work = str(tmp / 'work')
+    out = _run([osp.join(ROOT, 'tools', 'train.py'), TINY, '--work-dir', work,
+                '--cfg-options'] + _data_opts(data_root), cwd=str(tmp))
+    return dict(tmp=tmp, data_root=data_root, work=work, log=out)
+
+
+def test_train_tool_trains_evaluates_and_checkpoints(trained):
+    work = trained['work']
+    assert osp.isfile(osp.join(work, 'iter_4.pth'))
+    assert glob.glob(osp.join(work, 'best_mtl_delta_m_iter_*.pth'))
+    log = trained['log']
+    for key in ('decode.loss_semseg', 'decode.loss_depth', 'decode.loss_normal',
+                'decode.loss_edge', 'semseg/mIoU', 'depth/absErr', 'normal/mean',
+                'edge/odsF', 'mtl/delta_m'):
+        assert key in log, key
+    ckpt = safe_torch_load(osp.join(work, 'iter_4.pth'))  # loads safely
+    assert ckpt['meta']['iter'] == 4
+
+
+def test_resume_from_checkpoint_matches(trained, tmp_path):
+    work2 = str(tmp_path / 'resumed')
+    os.makedirs(work2)
+    # resume from iteration 2 of the first run and finish to iteration 4
+    _run([osp.join(ROOT, 'tools', 'train.py'), TINY, '--work-dir', work2, '--resume',
+          osp.join(trained['work'], 'iter_2.pth'), '--cfg-options']
+         + _data_opts(trained['data_root']), cwd=str(tmp_path))
+    a = safe_torch_load(osp.join(trained['work'], 'iter_4.pth'))['state_dict']
+    b = safe_torch_load(osp.join(work2, 'iter_4.pth'))['state_dict']
+    assert a.keys() == b.keys()
+    for k in a:
+        torch.testing.assert_close(a[k], b[k], msg=k)
+
+
+def test_auto_resume_flag(trained, tmp_path):
+    # --resume without a value picks the latest checkpoint of the work dir
+    out = _run([osp.join(ROOT, 'tools', 'train.py'), TINY, '--work-dir', trained['work'],
+                '--resume', '--cfg-options', 'train_cfg.max_iters=5']
+               + _data_opts(trained['data_root']), cwd=str(tmp_path))
+    assert 'resumed' in out.lower() or 'resume' in out.lower()
+    assert osp.isfile(osp.join(trained['work'], 'iter_5.pth')) or 'Iter(train) [5/5]' in out
+
+
+def test_test_tool_metrics_and_pictures(trained, tmp_path):
+    work = str(tmp_path / 'test')
+    out = _run([osp.join(ROOT, 'tools', 'test.py'), TINY,
+                osp.join(trained['work'], 'iter_4.pth'), '--work-dir', work,
+                '--show-dir', 'vis', '--out', str(tmp_path / 'preds.pkl'),
+                '--cfg-options'] + _data_opts(trained['data_root']), cwd=str(tmp_path))
+    assert 'mtl/delta_m' in out and 'semseg/mIoU' in out
+    pngs = glob.glob(osp.join(work, '*', 'vis', '*.png'))
+    assert len(pngs) == 6, pngs
+    assert osp.isfile(tmp_path / 'preds.pkl')
+    # metrics json written by the runner
+    jsons = glob.glob(osp.join(work, '*', '*.json'))
+    assert jsons
+    with open(jsons[0]) as f:
+        metrics = json.load(f)
+    assert 'depth/absErr' in metrics
