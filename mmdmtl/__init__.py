@@ -19,7 +19,6 @@ if not (Version('0.10.0') <= Version(mmengine.__version__) < Version('1.0.0')):
     raise ImportError(f'mmdmtl needs mmengine>=0.10,<1.0, found '
                       f'{mmengine.__version__}.')
 
-from . import (datasets, engine, evaluation, models,  # noqa: E402,F401
-               structures, visualization)
+from . import datasets, engine, evaluation, models, structures, visualization  # noqa: E402,F401
 
 __all__ = ['__version__', 'version_info']

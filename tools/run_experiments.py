@@ -92,8 +92,35 @@ def head_overrides(method: str) -> dict:
     raise KeyError(f'unknown method {method!r}; choose from {list(METHODS)}')
 
 
+def split_file_for(cfg, split: str, split_tasks: Sequence[str],
+                   out_dir: str) -> str:
+    """Write (once) the partial-label split of the multi-task setting.
+
+    Single-task models use the same file: a single-task model of task ``t``
+    trains on exactly the images labelled for ``t`` in the multi-task split,
+    like the paper's same-setting single-task baselines. The split is fixed
+    (seed 0) across training seeds, as published splits are.
+    """
+    from mmdmtl.datasets.partial_labels import (generate_partial_split,
+                                                save_partial_split)
+    num = cfg.train_dataloader.dataset.get('num_train')
+    if num is None:
+        raise KeyError('--splits onelabel/randomlabels needs a dataset with '
+                       '`num_train` (the synthetic one); for real datasets '
+                       'pass split_file with --cfg-options and --splits full')
+    path = osp.join(out_dir, f'{split}_{"-".join(split_tasks)}_n{num}.json')
+    if not osp.isfile(path):
+        os.makedirs(out_dir, exist_ok=True)
+        save_partial_split(
+            generate_partial_split(num, list(split_tasks), split, seed=0),
+            path)
+    return path
+
+
 def build_run_cfg(base_cfg_path: str, method: str, tasks: Sequence[str],
-                  split: str, seed: int, iters: int, work_dir: str):
+                  split: str, seed: int, iters: int, work_dir: str,
+                  split_tasks: Sequence[str] = None,
+                  split_dir: str = '.'):
     """Make the config of one run."""
     from mmengine.config import Config
 
@@ -101,10 +128,10 @@ def build_run_cfg(base_cfg_path: str, method: str, tasks: Sequence[str],
     cfg = Config.fromfile(base_cfg_path)
     cfg = restrict_config_to_tasks(cfg, tasks)
     cfg = set_head_type(cfg, head_overrides(method))
-    for loader in ('train_dataloader', ):
-        ds = cfg[loader]['dataset']
-        ds['split_mode'] = None if split == 'full' else split
-        ds.pop('split_file', None)
+    ds = cfg.train_dataloader.dataset
+    ds['split_mode'] = None
+    ds['split_file'] = None if split == 'full' else split_file_for(
+        cfg, split, split_tasks or tasks, split_dir)
     cfg.randomness = dict(seed=seed)
     cfg.work_dir = work_dir
     cfg.train_cfg.max_iters = iters
@@ -155,7 +182,8 @@ def run_one(args, method: str, tasks: Sequence[str], split: str,
             return json.load(f)
     os.makedirs(wd, exist_ok=True)
     cfg = build_run_cfg(args.config, method, tasks, split, seed, args.iters,
-                        wd)
+                        wd, split_tasks=args.all_tasks,
+                        split_dir=osp.join(args.work_dir, 'splits'))
     if args.cfg_options:
         cfg.merge_from_dict(args.cfg_options)
     cfg_path = osp.join(wd, 'run_config.py')
@@ -289,6 +317,7 @@ def main(argv=None) -> None:
         return
     from mmengine.config import Config
     tasks = args.tasks or list(Config.fromfile(args.config).tasks)
+    args.all_tasks = tasks
     methods = list(args.methods)
     if 'stl' not in methods:
         methods.insert(0, 'stl')

@@ -67,15 +67,21 @@ def restrict_config_to_tasks(cfg: Config, tasks: Iterable[str]) -> Config:
 
 def set_head_type(cfg: Config, overrides: dict) -> Config:
     """Return a copy of ``cfg`` whose decode head is updated with
-    ``overrides``; switching to ``MTLBaselineHead`` drops the diffusion-only
-    arguments."""
+    ``overrides``; arguments the new head class does not accept (e.g. the
+    diffusion settings when switching to ``MTLBaselineHead``) are dropped."""
+    import inspect
+
+    import mmdmtl.models  # noqa: F401  registers the heads
+    from mmdmtl.registry import MODELS
     cfg = copy.deepcopy(cfg)
     head = cfg.model.decode_head
-    if overrides.get('type') == 'MTLBaselineHead':
-        for k in ('variant', 'num_timesteps', 'beta_start', 'beta_end',
-                  'use_task_conditioning', 'use_diffusion', 'num_attn_blocks',
-                  'num_heads', 'mlp_ratio', 'token_downsample',
-                  'test_noise', 'attn_dims'):
-            head.pop(k, None)
     head.update(overrides)
+    cls = MODELS.get(head['type'])
+    if cls is None:
+        raise KeyError(f'unknown head type {head["type"]!r}')
+    params = inspect.signature(cls.__init__).parameters
+    if not any(p.kind == p.VAR_KEYWORD for p in params.values()):
+        for key in list(head.keys()):
+            if key not in params and key != 'type':
+                head.pop(key)
     return cfg
