@@ -101,8 +101,7 @@ def split_file_for(cfg, split: str, split_tasks: Sequence[str],
     like the paper's same-setting single-task baselines. The split is fixed
     (seed 0) across training seeds, as published splits are.
     """
-    from mmdmtl.datasets.partial_labels import (generate_partial_split,
-                                                save_partial_split)
+    from mmdmtl.datasets.partial_labels import generate_partial_split, save_partial_split
     num = cfg.train_dataloader.dataset.get('num_train')
     if num is None:
         raise KeyError('--splits onelabel/randomlabels needs a dataset with '
