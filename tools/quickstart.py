@@ -15,7 +15,7 @@ import time
 
 HERE = osp.dirname(osp.abspath(__file__))
 DEFAULT_CONFIG = osp.join(osp.dirname(HERE), 'configs',
-                          'diffusionmtl_r18-lite_1xb8-2k_synthetic-96x128.py')
+                          'diffusionmtl_r18-lite_1xb8-1k_synthetic-96x128.py')
 
 
 def parse_args(argv=None) -> argparse.Namespace:

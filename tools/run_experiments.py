@@ -40,7 +40,7 @@ import numpy as np
 HERE = osp.dirname(osp.abspath(__file__))
 ROOT = osp.dirname(HERE)
 DEFAULT_CONFIG = osp.join(ROOT, 'configs',
-                          'diffusionmtl_r18-lite_1xb8-2k_synthetic-96x128.py')
+                          'diffusionmtl_r18-lite_1xb8-1k_synthetic-96x128.py')
 
 #: headline metric per task and whether higher is better (paper.md §1.1).
 HEADLINE: Dict[str, Tuple[str, bool]] = {

@@ -42,7 +42,7 @@ def _samples(tasks: dict, h: int, w: int, b: int = 2):
 def test_configs_exist():
     names = [osp.basename(p) for p in CONFIGS]
     assert 'diffusionmtl_nyud.py' in names
-    assert 'diffusionmtl_r18-lite_1xb8-2k_synthetic-96x128.py' in names
+    assert 'diffusionmtl_r18-lite_1xb8-1k_synthetic-96x128.py' in names
     assert len(CONFIGS) >= 8
 
 

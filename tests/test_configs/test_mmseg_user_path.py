@@ -67,7 +67,7 @@ def test_any_mmseg_backbone_swaps_in_by_config(backbone):
     import mmdmtl  # noqa: F401
     from mmdmtl.registry import MODELS
     cfg = Config.fromfile(osp.join(ROOT, 'configs',
-                                   'diffusionmtl_r18-lite_1xb8-2k_synthetic-96x128.py'))
+                                   'diffusionmtl_r18-lite_1xb8-1k_synthetic-96x128.py'))
     init_default_scope('mmseg')
     backbone_module = MODELS.build(backbone)
     with torch.no_grad():

@@ -10,7 +10,7 @@ import sys
 import pytest
 
 ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
-CONFIG = 'diffusionmtl_r18-lite_1xb8-2k_synthetic-96x128.py'
+CONFIG = 'diffusionmtl_r18-lite_1xb8-1k_synthetic-96x128.py'
 
 
 @pytest.mark.slow
