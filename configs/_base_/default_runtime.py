@@ -16,3 +16,5 @@ log_processor = dict(by_epoch=False)
 log_level = 'INFO'
 load_from = None
 resume = False
+# Stop at the first NaN/inf loss, naming the iteration and the task.
+custom_hooks = [dict(type='NaNLossDetectionHook')]
