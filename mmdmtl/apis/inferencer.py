@@ -147,7 +147,8 @@ class MTLInferencer:
             items.extend(list_images(x) if isinstance(x, str) else [x])
         outputs = []
         for start in range(0, len(items), batch_size):
-            chunk = [self._load(x, start + i) for i, x in enumerate(items[start:start + batch_size])]
+            batch = items[start:start + batch_size]
+            chunk = [self._load(x, start + i) for i, x in enumerate(batch)]
             data = dict(inputs=[c['inputs'] for c in chunk],
                         data_samples=[c['data_samples'] for c in chunk])
             for sample in self.model.test_step(data):
