@@ -234,3 +234,11 @@ def test_thinning_and_label_map_edges():
     e = label_map_to_edges(lm)
     assert e.dtype == np.uint8 and set(np.unique(e)) <= {0, 1}
     assert e[:, :2].sum() == 0 and e[:, 4:].sum() == 0
+
+
+def test_decode_binary_accepts_0_1_and_0_255_integer_maps():
+    from mmdmtl.datasets.transforms.annotation_readers import decode_binary
+    m01 = np.array([[0, 1], [1, 0]], dtype=np.uint8)
+    np.testing.assert_array_equal(decode_binary(m01, 'x.npy'), m01)
+    np.testing.assert_array_equal(decode_binary(m01 * 255, 'x.png'), m01)
+    np.testing.assert_array_equal(decode_binary(m01.astype(np.float32), 'x.npy'), m01)

@@ -145,15 +145,17 @@ def decode_binary(arr: np.ndarray, path: str,
                   threshold: float = 0.5) -> np.ndarray:
     """Saliency / edge map -> ``(H, W)`` ``uint8`` 0/1.
 
-    Integer images are divided by 255 first (0/255 PNGs); the result is
-    ``value > threshold``. Non-finite values become 255 (ignore).
+    Integer maps holding values above 1 (0/255 PNGs) are divided by 255
+    first; integer 0/1 maps (e.g. the synthetic ``edge/*.npy``) are used as
+    they are. The result is ``value > threshold``. Non-finite values become
+    255 (ignore).
     """
     arr = np.asarray(arr)
     if arr.ndim == 3 and arr.shape[-1] in (3, 4):
         arr = arr[..., 0]  # grey PNG stored as RGB: channels are equal
     arr = _squeeze_channel(arr, path)
     val = arr.astype(np.float32)
-    if arr.dtype.kind in 'ui':
+    if arr.dtype.kind in 'ui' and arr.size and arr.max() > 1:
         val = val / 255.0
     out = (val > threshold).astype(np.uint8)
     out[~np.isfinite(val)] = IGNORE
