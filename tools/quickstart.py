@@ -5,7 +5,7 @@ it, and draw pictures — a few minutes on 2 CPU cores, no download.
 
 Leaves in the work dir: the checkpoint(s) and training log, ``results.md``
 (test metrics as a table), ``metrics.json`` and ``vis/`` with one picture per
-drawn validation image (the image; ground truth beside prediction per task).
+validation image (the image; ground truth beside prediction per task).
 """
 import argparse
 import json
@@ -24,8 +24,6 @@ def parse_args(argv=None) -> argparse.Namespace:
     p.add_argument('--work-dir', default='work_dirs/quickstart')
     p.add_argument('--iters', type=int, default=None,
                    help='training iterations (default: the config\'s)')
-    p.add_argument('--num-vis', type=int, default=8,
-                   help='number of validation images to draw')
     return p.parse_args(argv)
 
 
@@ -66,8 +64,6 @@ def main(argv=None) -> dict:
     vis_dir = 'vis'
     hook = cfg.default_hooks.visualization
     hook.update(draw=True, test_out_dir=vis_dir)
-    n_test = len(runner.test_dataloader.dataset)
-    hook['interval'] = max(1, n_test // max(1, args.num_vis))
     cfg.default_hooks.visualization = hook
     cfg.load_from = osp.join(cfg.work_dir,
                              f'iter_{cfg.train_cfg.max_iters}.pth')
