@@ -21,19 +21,41 @@ allowed), and turning safe loading off for every file would let a downloaded
   ``work_dir`` (written by this very experiment, e.g. with plain mmengine),
   falls back to a full unpickle with a warning. Anything else that the safe
   unpickler rejects raises an error that names the file.
+
+It also guards long runs against configuration mistakes:
+
+* before training / validation / testing the head, datasets and evaluators
+  must agree on the tasks and class counts
+  (:func:`mmdmtl.engine.consistency.check_runner_consistency`);
+* ``--resume`` refuses a checkpoint whose weights do not match the model
+  (changed task list or head size) and lists the differences, instead of
+  silently keeping freshly initialised weights;
+* ``load_from`` logs a summary of missing / unexpected / mismatched keys;
+  a checkpoint sharing no weight with the model (another model) is refused,
+  and so is evaluating (``tools/test.py``) with missing weights;
+* distributed runs work on CPU: the ``nccl`` backend falls back to ``gloo``
+  when CUDA is unavailable, and the model is wrapped in DDP without
+  ``device_ids``.
 """
+import copy
+import os
 import os.path as osp
 import random
+import re
 from contextlib import contextmanager
-from typing import Any, Callable, Dict, Optional, Union
+from typing import Any, Callable, Dict, List, Mapping, Optional, Tuple, Union
 
 import numpy as np
 import torch
+from mmengine.device import get_device
 from mmengine.logging import HistoryBuffer, print_log
-from mmengine.runner import Runner
+from mmengine.model import MMDistributedDataParallel, convert_sync_batchnorm, is_model_wrapper
+from mmengine.runner import BaseLoop, Runner
 from mmengine.runner.checkpoint import CheckpointLoader
 
 from mmdmtl.registry import RUNNERS
+
+from .consistency import check_runner_consistency
 
 #: Marker key identifying a HistoryBuffer converted to plain types.
 _HB_MARKER = '__mmdmtl_history_buffer__'
@@ -129,9 +151,62 @@ class MTLRunner(Runner):
             super().save_checkpoint(out_dir, filename, *args, meta=meta,
                                     **kwargs)
 
+    def setup_env(self, env_cfg: Dict) -> None:
+        """mmengine's environment setup, made to work without CUDA: a
+        distributed run on a machine without CUDA uses the ``gloo`` backend
+        instead of ``nccl``, and with ``launcher='pytorch'`` (torchrun) or
+        ``'slurm'`` (srun) the process group is initialised here (mmengine
+        would call ``torch.cuda.set_device`` first, which fails without
+        CUDA)."""
+        launcher = getattr(self, '_launcher', 'none')
+        dist_cfg = dict((env_cfg or {}).get('dist_cfg') or {})
+        if launcher != 'none' and not torch.cuda.is_available():
+            if dist_cfg.get('backend', 'nccl') == 'nccl':
+                print_log('CUDA is not available: using the gloo backend for '
+                          'distributed training instead of nccl.',
+                          logger='current', level=30)
+                dist_cfg['backend'] = 'gloo'
+            env_cfg = copy.deepcopy(dict(env_cfg))
+            env_cfg['dist_cfg'] = dist_cfg
+            if not torch.distributed.is_initialized():
+                if launcher == 'slurm':
+                    _slurm_env_to_torch_env(dist_cfg.pop('port', None))
+                if launcher in ('pytorch', 'slurm'):
+                    torch.distributed.init_process_group(**dist_cfg)
+        super().setup_env(env_cfg)
+
+    def wrap_model(self, model_wrapper_cfg: Optional[Dict],
+                   model: torch.nn.Module) -> torch.nn.Module:
+        """mmengine's wrapping, except that a distributed CPU run gets a DDP
+        wrapper without ``device_ids`` (mmengine passes the local rank as a
+        CUDA device id, which DDP rejects for CPU modules)."""
+        if (not self.distributed or model_wrapper_cfg is not None
+                or is_model_wrapper(model) or get_device() != 'cpu'):
+            return super().wrap_model(model_wrapper_cfg, model)
+        sync_bn = self.cfg.get('sync_bn', None)
+        if sync_bn is not None:
+            model = convert_sync_batchnorm(model, sync_bn)
+        syncbn = [n for n, m in model.named_modules()
+                  if isinstance(m, torch.nn.SyncBatchNorm)]
+        if syncbn:
+            raise RuntimeError(
+                f'SyncBN ({len(syncbn)} layers, e.g. {syncbn[0]!r}) needs CUDA '
+                'devices; for distributed training on CPU set '
+                "norm_cfg=dict(type='BN', requires_grad=True) in the model.")
+        return MMDistributedDataParallel(
+            module=model.to('cpu'),
+            broadcast_buffers=False,
+            find_unused_parameters=self.cfg.get('find_unused_parameters', False))
+
     def load_or_resume(self) -> None:
-        """mmengine's load/resume, then re-apply the checkpoint's RNG state
-        once the train loop has skipped the already-trained batches."""
+        """Check the config's consistency (head vs. datasets / evaluators of
+        the built loops), then mmengine's load/resume, then re-apply the
+        checkpoint's RNG state once the train loop has skipped the
+        already-trained batches."""
+        check_runner_consistency(self.model, [
+            (name, loop) for name, loop in (
+                ('train_dataloader', self._train_loop), ('val_dataloader', self._val_loop),
+                ('test_dataloader', self._test_loop)) if isinstance(loop, BaseLoop)])
         self._resume_rng_state = None
         super().load_or_resume()
         state = self._resume_rng_state
@@ -150,8 +225,14 @@ class MTLRunner(Runner):
                         strict: bool = False,
                         revise_keys: list = [(r'^module.', '')]):
         """Load a checkpoint safely (``weights_only=True``)."""
-        loader = _trusted_torch_load if getattr(
+        base_loader = _trusted_torch_load if getattr(
             self, '_trust_resume_file', False) else safe_torch_load
+
+        def loader(name: str, map_location: Any = None) -> Any:
+            ckpt = base_loader(name, map_location)
+            self._check_checkpoint(name, ckpt, revise_keys)
+            return ckpt
+
         with _local_loader(loader):
             checkpoint = super().load_checkpoint(
                 filename, map_location=map_location, strict=strict,
@@ -196,10 +277,141 @@ class MTLRunner(Runner):
     def _resume_impl(self, filename, resume_optimizer, resume_param_scheduler,
                 map_location) -> None:
         self._last_loaded_meta = None
-        super().resume(filename, resume_optimizer, resume_param_scheduler,
-                       map_location)
+        self._resuming = True
+        try:
+            super().resume(filename, resume_optimizer, resume_param_scheduler,
+                           map_location)
+        finally:
+            self._resuming = False
         meta = self._last_loaded_meta or {}
         self._resume_rng_state = meta.get('rng_state')
+
+
+    def _check_checkpoint(self, filename: str, checkpoint: Any,
+                          revise_keys: list) -> None:
+        """Compare a loaded checkpoint's weights with the model before they
+        are copied in.
+
+        * no common weight name: the file belongs to another model -> error;
+        * resuming: any missing / unexpected / differently shaped weight ->
+          error listing them (a changed task list or head size would
+          otherwise silently keep freshly initialised weights);
+        * ``load_from`` for training: a warning summarising the differences;
+        * ``load_from`` for testing (no train loop): missing or differently
+          shaped weights -> error (the metrics would be those of random
+          weights).
+
+        Raises:
+            CheckpointMismatchError: see above; names the file.
+        """
+        model = self.model.module if is_model_wrapper(self.model) else self.model
+        sd = checkpoint.get('state_dict', checkpoint) if isinstance(
+            checkpoint, Mapping) else None
+        if not isinstance(sd, Mapping) or not sd or not all(
+                isinstance(v, torch.Tensor) for v in sd.values()):
+            raise CheckpointMismatchError(
+                f'{filename} is not a model checkpoint: expected a dict of '
+                'tensors or a dict with a "state_dict" of tensors, got '
+                f'{type(checkpoint).__name__} with keys '
+                f'{list(checkpoint)[:5] if isinstance(checkpoint, Mapping) else "-"}')
+        for pattern, repl in revise_keys:
+            sd = {re.sub(pattern, repl, k): v for k, v in sd.items()}
+        missing, unexpected, shapes = state_dict_differences(model.state_dict(), sd)
+        name = type(model).__name__
+        n_common = len(sd) - len(unexpected)
+        if n_common == 0:
+            raise CheckpointMismatchError(
+                f'Checkpoint {filename} shares no weight with the {name} built from '
+                f'this config: it is a checkpoint of another model (its keys look '
+                f'like {sorted(sd)[:3]}, the model\'s like '
+                f'{sorted(model.state_dict())[:3]}).')
+        if not (missing or unexpected or shapes):
+            return
+        detail = describe_differences(missing, unexpected, shapes)
+        meta = checkpoint.get('meta') if isinstance(checkpoint, Mapping) else None
+        ckpt_tasks = ((meta or {}).get('dataset_meta') or {}).get('tasks')
+        head_tasks = getattr(getattr(model, 'decode_head', None), 'tasks', None)
+        if ckpt_tasks is not None and head_tasks is not None:
+            detail += (f' The checkpoint was trained for tasks {list(ckpt_tasks)}; '
+                       f'this config\'s head predicts {dict(head_tasks)}.')
+        if getattr(self, '_resuming', False):
+            raise CheckpointMismatchError(
+                f'Cannot resume from {filename}: its weights do not match the '
+                f'{name} built from this config (was the task list or a head size '
+                f'changed?). {detail} Resume with the config the run was started '
+                'with, or start a new run with load_from=... to initialise from '
+                'the matching weights.')
+        if not isinstance(self._train_loop, BaseLoop) and (missing or shapes):
+            raise CheckpointMismatchError(
+                f'Cannot evaluate with checkpoint {filename}: it does not provide '
+                f'all weights of the {name} built from this config. {detail}')
+        self.logger.warning(
+            f'load_from={filename} does not match the model exactly; these weights '
+            f'keep their initialisation: {detail}')
+
+
+def _slurm_env_to_torch_env(port: Optional[int] = None) -> None:
+    """Set ``RANK`` / ``WORLD_SIZE`` / ``LOCAL_RANK`` / ``MASTER_ADDR`` /
+    ``MASTER_PORT`` from Slurm's variables, like mmengine's slurm launcher
+    but without selecting a CUDA device (for CPU-only Slurm jobs).
+    ``MASTER_ADDR`` / ``MASTER_PORT`` already in the environment are kept;
+    otherwise the first host of ``SLURM_NODELIST`` and port 29500 are used."""
+    missing = [k for k in ('SLURM_PROCID', 'SLURM_NTASKS') if k not in os.environ]
+    if missing:
+        raise RuntimeError(f'launcher=slurm but {missing} are not set: start the job '
+                           'with srun (see tools/slurm_train.sh)')
+    os.environ['RANK'] = os.environ['SLURM_PROCID']
+    os.environ['WORLD_SIZE'] = os.environ['SLURM_NTASKS']
+    os.environ['LOCAL_RANK'] = os.environ.get('SLURM_LOCALID', '0')
+    if port is not None:
+        os.environ['MASTER_PORT'] = str(port)
+    os.environ.setdefault('MASTER_PORT', '29500')
+    if 'MASTER_ADDR' not in os.environ:
+        import subprocess
+        nodes = os.environ.get('SLURM_NODELIST', '')
+        addr = subprocess.getoutput(f'scontrol show hostname {nodes} | head -n1').strip()
+        if not addr or ' ' in addr:
+            raise RuntimeError(f'launcher=slurm: cannot resolve the master host of '
+                               f'SLURM_NODELIST={nodes!r} ({addr!r}); set MASTER_ADDR')
+        os.environ['MASTER_ADDR'] = addr
+
+
+class CheckpointMismatchError(RuntimeError):
+    """A checkpoint's weights do not fit the model built from the config."""
+
+
+def state_dict_differences(
+        model_sd: Mapping[str, torch.Tensor], ckpt_sd: Mapping[str, torch.Tensor]
+) -> Tuple[List[str], List[str], List[str]]:
+    """Missing keys, unexpected keys and shape mismatches (as
+    ``'key: checkpoint (shape) vs model (shape)'``) of ``ckpt_sd`` relative to
+    ``model_sd``. BatchNorm ``num_batches_tracked`` counters are ignored."""
+    missing = [k for k in model_sd if k not in ckpt_sd
+               and not k.endswith('num_batches_tracked')]
+    unexpected = [k for k in ckpt_sd if k not in model_sd]
+    shapes = [f'{k}: checkpoint {tuple(ckpt_sd[k].shape)} vs model '
+              f'{tuple(v.shape)}' for k, v in model_sd.items()
+              if k in ckpt_sd and tuple(ckpt_sd[k].shape) != tuple(v.shape)]
+    return missing, unexpected, shapes
+
+
+def describe_differences(missing: List[str], unexpected: List[str],
+                         shapes: List[str], limit: int = 8) -> str:
+    """One line per kind of difference, listing at most ``limit`` keys."""
+
+    def fmt(keys: List[str]) -> str:
+        more = f', ... ({len(keys) - limit} more)' if len(keys) > limit else ''
+        return ', '.join(keys[:limit]) + more
+
+    parts = []
+    if missing:
+        parts.append(f'{len(missing)} missing in the checkpoint: {fmt(missing)}')
+    if unexpected:
+        parts.append(f'{len(unexpected)} unexpected (not in the model): '
+                     f'{fmt(unexpected)}')
+    if shapes:
+        parts.append(f'{len(shapes)} with a different shape: {fmt(shapes)}')
+    return '; '.join(parts) + '.'
 
 
 def get_rng_state() -> dict:
@@ -276,12 +488,20 @@ class _SafeSaveContext:
         self._mod = runner_mod
         self._orig = runner_mod.save_checkpoint
 
-        def safe_save(checkpoint: Dict, *args, **kwargs):
+        def safe_save(checkpoint: Dict, filename: str, *args, **kwargs):
             checkpoint = dict(checkpoint)
             for key in ('meta', 'message_hub'):
                 if key in checkpoint:
                     checkpoint[key] = to_safe_state(checkpoint[key])
-            return self._orig(checkpoint, *args, **kwargs)
+            if '://' in str(filename) or args or any(
+                    kwargs.get(k) is not None
+                    for k in ('file_client_args', 'backend_args')):
+                return self._orig(checkpoint, filename, *args, **kwargs)
+            # local file: write a temporary file, then rename it, so that a
+            # run killed while saving never leaves a truncated checkpoint
+            tmp = f'{filename}.part'
+            self._orig(checkpoint, tmp, **kwargs)
+            os.replace(tmp, filename)
 
         runner_mod.save_checkpoint = safe_save
 

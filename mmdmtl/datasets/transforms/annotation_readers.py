@@ -100,6 +100,16 @@ def read_file(path: str, what: str, index=None,
             f'{type(e).__name__}: {e}') from e
 
 
+def _check_dtype(arr: np.ndarray, path: str, kinds: str, what: str) -> None:
+    """Raise unless ``arr``'s dtype kind is one of ``kinds`` (numpy kind
+    codes: ``b`` bool, ``u``/``i`` integers, ``f`` floats)."""
+    if arr.dtype.kind not in kinds:
+        names = {'b': 'bool', 'u': 'unsigned int', 'i': 'int', 'f': 'float'}
+        raise AnnotationReadError(
+            f'{path}: a {what} must hold {" / ".join(names[k] for k in kinds)} '
+            f'values, got dtype {arr.dtype}')
+
+
 def _squeeze_channel(arr: np.ndarray, path: str) -> np.ndarray:
     if arr.ndim == 3 and arr.shape[-1] == 1:
         arr = arr[..., 0]
@@ -123,6 +133,7 @@ def decode_label(arr: np.ndarray,
     (mmseg's ``{old: new}``) is applied last.
     """
     arr = _squeeze_channel(np.asarray(arr), path)
+    _check_dtype(arr, path, 'buif', 'label map')
     if arr.dtype.kind == 'f':
         bad = ~np.isfinite(arr)
         arr = np.where(bad, -1, np.round(arr)).astype(np.int64)
@@ -154,6 +165,7 @@ def decode_binary(arr: np.ndarray, path: str,
     if arr.ndim == 3 and arr.shape[-1] in (3, 4):
         arr = arr[..., 0]  # grey PNG stored as RGB: channels are equal
     arr = _squeeze_channel(arr, path)
+    _check_dtype(arr, path, 'buif', 'saliency / edge map')
     val = arr.astype(np.float32)
     if arr.dtype.kind in 'ui' and arr.size and arr.max() > 1:
         val = val / 255.0
@@ -166,8 +178,9 @@ def decode_depth(arr: np.ndarray, path: str,
                  scale: float = 1.0) -> np.ndarray:
     """Depth -> ``(H, W)`` ``float32``; NaN / inf / negative -> 0 (invalid).
     """
-    arr = _squeeze_channel(np.asarray(arr), path).astype(np.float32)
-    arr = arr * np.float32(scale)
+    arr = _squeeze_channel(np.asarray(arr), path)
+    _check_dtype(arr, path, 'uif', 'depth map')
+    arr = arr.astype(np.float32) * np.float32(scale)
     arr[~np.isfinite(arr) | (arr < 0)] = 0.0
     return arr
 
@@ -188,6 +201,7 @@ def decode_normal(arr: np.ndarray, path: str,
         raise AnnotationReadError(
             f'{path}: expected an (H, W, 3) normal map, got shape '
             f'{arr.shape}')
+    _check_dtype(arr, path, 'uif', 'normal map')
     if arr.dtype.kind in 'ui':
         vmax = 65535.0 if arr.dtype.itemsize == 2 else 255.0
         arr = 2.0 * arr.astype(np.float32) / vmax - 1.0

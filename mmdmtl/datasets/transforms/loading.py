@@ -247,7 +247,15 @@ class LoadMultiTaskAnnotations(BaseTransform):
                                    f'task {task!r} is labelled but results have no '
                                    f'{spec.path_key!r}')
                 path = results[spec.path_key]
-                target = self._read(spec, path, results)
+                try:
+                    target = self._read(spec, path, results)
+                except (AnnotationReadError, ValueError, KeyError) as e:
+                    if 'sample index' in str(e):
+                        raise
+                    # decoders name the file; add the sample index
+                    raise AnnotationReadError(
+                        f'{task} ground-truth file {path} (sample index {idx}): '
+                        f'{type(e).__name__}: {e}') from e
                 if target is not None and tuple(target.shape[:2]) != shape:
                     raise ValueError(
                         f'{task} ground-truth file {path} has shape '
