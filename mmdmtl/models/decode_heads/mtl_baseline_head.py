@@ -216,7 +216,10 @@ class MTLBaselineHead(BaseDecodeHead):
             batch_img_metas: Image metas (``size`` defaults to the first
                 one's ``img_shape`` as mmseg's slide inference sets it, else
                 its ``pad_shape``).
-            test_cfg: Unused (kept for the mmseg interface).
+            test_cfg: The model's ``test_cfg``; ``output='initial'`` returns
+                the preliminary decoders' (initial) predictions instead of the
+                final ones (default ``'final'``), to measure what a
+                refinement head adds (``tools/analyze_refinement.py``).
             size: Output (H, W).
 
         Returns:
@@ -228,7 +231,14 @@ class MTLBaselineHead(BaseDecodeHead):
             meta = batch_img_metas[0]
             size = meta['img_shape'] if isinstance(meta['img_shape'], torch.Size) else \
                 meta.get('pad_shape', meta['img_shape'])[:2]
-        final = self.forward(inputs)['final']
+        output = (test_cfg or {}).get('output', 'final')
+        if output == 'final':
+            final = self.forward(inputs)['final']
+        elif output == 'initial':
+            final = self.preliminary(inputs)[1]
+        else:
+            raise ValueError(f"{type(self).__name__}: test_cfg.output must be 'final' or "
+                             f"'initial', got {output!r}")
         return {
             t: activate_task_output(
                 t, resize(final[t], size=tuple(size), mode='bilinear',
@@ -271,9 +281,9 @@ class MTLBaselineHead(BaseDecodeHead):
     def _task_loss(self, task: str, pred: Tensor, batch_data_samples: Sequence,
                    index: Tensor, sample_w: Tensor) -> Tensor:
         if index.numel() == 0:
-            return pred.sum() * 0.0
+            return pred.float().sum() * 0.0
         target = self._stack_targets(task, batch_data_samples, index)
-        pred = resize(pred, size=target.shape[-2:], mode='bilinear',
+        pred = resize(pred.float(), size=target.shape[-2:], mode='bilinear',
                       align_corners=self.align_corners)
         per_sample = self.losses[task](activate_task_output(task, pred), target)
         return (per_sample * sample_w.index_select(0, index)).sum()
@@ -286,6 +296,13 @@ class MTLBaselineHead(BaseDecodeHead):
         refine the initial predictions (``has_refinement``) add
         ``loss_<task>_init`` scaled by ``initial_loss_weight``.
         """
+        with torch.autocast(device_type=task_mask.device.type, enabled=False):
+            return self._losses_fp32(outs, batch_data_samples, task_mask)
+
+    def _losses_fp32(self, outs: Dict[str, dict], batch_data_samples: Sequence,
+                     task_mask: Tensor) -> Dict[str, Tensor]:
+        """:meth:`loss_by_feat` with autocast off: predictions are cast to
+        fp32 and every loss is computed in fp32 under ``--amp``."""
         sample_w = partial_label_sample_weights(task_mask, self.scale_by_labels)
         sample_w = sample_w.to(task_mask.device)
         losses = {}

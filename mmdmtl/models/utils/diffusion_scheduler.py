@@ -70,8 +70,9 @@ class DiffusionScheduler(nn.Module):
     def q_sample(self, x0: Tensor, t: int, noise: Tensor) -> Tensor:
         """Noise ``x0`` to step ``t``: ``sqrt(abar_t) x0 + sqrt(1 - abar_t) noise``."""
         t = self._check_t(t)
-        return (self.sqrt_alphas_cumprod[t] * x0 +
-                self.sqrt_one_minus_alphas_cumprod[t] * noise)
+        # fp32 even under autocast: the coefficients differ from 1 by ~1e-3
+        return (self.sqrt_alphas_cumprod[t] * x0.float() +
+                self.sqrt_one_minus_alphas_cumprod[t] * noise.float())
 
     def start_state(self, x0: Tensor, noise: Tensor) -> Tensor:
         """The chain's start: ``x0`` noised to the last step ``T - 1``."""
@@ -80,7 +81,8 @@ class DiffusionScheduler(nn.Module):
     def posterior_mean(self, x0_hat: Tensor, x_t: Tensor, t: int) -> Tensor:
         """Mean of the DDPM posterior :math:`q(x_{t-1} | x_t, \\hat x_0)`."""
         t = self._check_t(t)
-        return self.posterior_mean_coef1[t] * x0_hat + self.posterior_mean_coef2[t] * x_t
+        return (self.posterior_mean_coef1[t] * x0_hat.float() +
+                self.posterior_mean_coef2[t] * x_t.float())
 
     def posterior_step(self, x0_hat: Tensor, x_t: Tensor, t: int,
                        noise: Optional[Tensor] = None) -> Tensor:
@@ -89,7 +91,7 @@ class DiffusionScheduler(nn.Module):
         mean = self.posterior_mean(x0_hat, x_t, t)
         if noise is None or t == 0:
             return mean
-        return mean + self.posterior_std[t] * noise
+        return mean + self.posterior_std[t] * noise.float()
 
     def extra_repr(self) -> str:
         return f'num_timesteps={self.num_timesteps}'
