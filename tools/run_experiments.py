@@ -18,12 +18,20 @@ then writes ``results.md`` (per-task metrics, mean ± std over seeds, and
 Δm against the single-task models of the same split, like the paper's
 Table 3), ``results.json`` and ``delta_m.png`` (bar chart) into
 ``--out``. Each run is a subprocess (``--worker``) so runs are isolated;
-finished runs are reused when the script is started again.
+finished runs are reused when the script is started again; ``--jobs N``
+runs N of them at a time.
 
-Example (the README's table)::
+With ``--label-fractions 5 10 25 50 100`` it runs the label-efficiency sweep
+instead: the multi-task ``--methods`` trained with every task labelled on
+P% of the images, against single-task models trained on 100%; it writes
+``label_efficiency.md``, ``.json`` and ``.png`` (metric and Δm curves).
 
-    python tools/run_experiments.py --seeds 0 1 2 --iters 600 \
-        --out results/synthetic
+Examples::
+
+    python tools/run_experiments.py --seeds 0 1 2 --iters 300 --jobs 2 \
+        --out work_dirs/experiments/summary
+    python tools/run_experiments.py --label-fractions 5 10 25 50 100 \
+        --methods mtl pred --seeds 0 --iters 300 --jobs 2
 """
 import argparse
 import copy
@@ -33,7 +41,8 @@ import os.path as osp
 import subprocess
 import sys
 import time
-from typing import Dict, Sequence, Tuple
+from concurrent.futures import ThreadPoolExecutor
+from typing import Dict, List, Optional, Sequence, Tuple
 
 import numpy as np
 
@@ -42,15 +51,14 @@ ROOT = osp.dirname(HERE)
 DEFAULT_CONFIG = osp.join(ROOT, 'configs',
                           'diffusionmtl_r18-lite_1xb8-1k_synthetic-96x128.py')
 
+def _headline() -> Dict[str, Tuple[str, bool]]:
+    """``{task: (headline metric key, higher is better)}``."""
+    from mmdmtl.evaluation.functional import HEADLINE_METRICS, metric_higher_is_better
+    return {t: (k, metric_higher_is_better(k)) for t, k in HEADLINE_METRICS.items()}
+
+
 #: headline metric per task and whether higher is better (paper.md §1.1).
-HEADLINE: Dict[str, Tuple[str, bool]] = {
-    'semseg': ('semseg/mIoU', True),
-    'parts': ('parts/mIoU', True),
-    'sal': ('sal/maxF', True),
-    'edge': ('edge/odsF', True),
-    'depth': ('depth/absErr', False),
-    'normal': ('normal/mean', False),
-}
+HEADLINE: Dict[str, Tuple[str, bool]] = _headline()
 
 METHODS: Dict[str, str] = {
     'stl': 'Single-task',
@@ -110,10 +118,30 @@ def split_file_for(cfg, split: str, split_tasks: Sequence[str],
     path = osp.join(out_dir, f'{split}_{"-".join(split_tasks)}_n{num}.json')
     if not osp.isfile(path):
         os.makedirs(out_dir, exist_ok=True)
-        save_partial_split(
-            generate_partial_split(num, list(split_tasks), split, seed=0),
-            path)
+        frac = label_fraction(split)
+        if frac is None:
+            split_obj = generate_partial_split(num, list(split_tasks), split, seed=0)
+        else:
+            split_obj = generate_partial_split(
+                num, list(split_tasks), 'fraction', seed=0,
+                fractions={t: frac for t in split_tasks})
+        save_partial_split(split_obj, path)
     return path
+
+
+def label_fraction(split: str) -> Optional[float]:
+    """``0.05`` for a label setting named ``frac5`` (every task labelled on
+    5% of the images, independently), ``None`` for the other settings."""
+    if not split.startswith('frac'):
+        return None
+    try:
+        pct = float(split[4:])
+    except ValueError:
+        raise ValueError(f'label setting {split!r}: expected frac<percent>, '
+                         'e.g. frac10') from None
+    if not 0 < pct <= 100:
+        raise ValueError(f'label setting {split!r}: percent must be in (0, 100]')
+    return pct / 100.0
 
 
 def build_run_cfg(base_cfg_path: str, method: str, tasks: Sequence[str],
@@ -131,6 +159,10 @@ def build_run_cfg(base_cfg_path: str, method: str, tasks: Sequence[str],
     ds['split_mode'] = None
     ds['split_file'] = None if split == 'full' else split_file_for(
         cfg, split, split_tasks or tasks, split_dir)
+    # train on the images labelled for at least one of the run's tasks (a
+    # single-task model of task t: the images labelled for t), so that every
+    # batch is made of labelled samples
+    ds['skip_unlabeled'] = True
     cfg.randomness = dict(seed=seed)
     cfg.work_dir = work_dir
     cfg.train_cfg.max_iters = iters
@@ -170,15 +202,24 @@ def worker(cfg_path: str, out_json: str) -> None:
         json.dump(metrics, f, indent=1)
 
 
-def run_one(args, method: str, tasks: Sequence[str], split: str,
-            seed: int) -> Dict[str, float]:
-    name = f'{split}/seed{seed}/{method}' + (
-        f'_{tasks[0]}' if method == 'stl' else '')
+def run_name(method: str, tasks: Sequence[str], split: str, seed: int) -> str:
+    """Work-dir name of one run, e.g. ``onelabel/seed0/stl_depth``."""
+    return f'{split}/seed{seed}/{method}' + (f'_{tasks[0]}' if method == 'stl' else '')
+
+
+def prepare_run(args, method: str, tasks: Sequence[str], split: str,
+                seed: int) -> Optional[Tuple[str, str, str]]:
+    """Write one run's config (and its split file); ``None`` when the run
+    already finished (reused unless ``--force``).
+
+    Returns:
+        ``(name, config path, metrics json path)`` of a run still to do.
+    """
+    name = run_name(method, tasks, split, seed)
     wd = osp.join(args.work_dir, name)
     out_json = osp.join(wd, 'test_metrics.json')
     if osp.isfile(out_json) and not args.force:
-        with open(out_json) as f:
-            return json.load(f)
+        return None
     os.makedirs(wd, exist_ok=True)
     cfg = build_run_cfg(args.config, method, tasks, split, seed, args.iters,
                         wd, split_tasks=args.all_tasks,
@@ -187,18 +228,51 @@ def run_one(args, method: str, tasks: Sequence[str], split: str,
         cfg.merge_from_dict(args.cfg_options)
     cfg_path = osp.join(wd, 'run_config.py')
     cfg.dump(cfg_path)
-    print(f'[run_experiments] {name} ...', flush=True)
-    t0 = time.time()
-    with open(osp.join(wd, 'run.log'), 'w') as log:
-        proc = subprocess.run(
-            [sys.executable, osp.abspath(__file__), '--worker', cfg_path,
-             out_json], stdout=log, stderr=subprocess.STDOUT)
-    if proc.returncode != 0:
-        raise RuntimeError(f'run {name} failed (exit {proc.returncode}); '
-                           f'see {osp.join(wd, "run.log")}')
-    print(f'[run_experiments] {name} done in {time.time() - t0:.0f}s',
-          flush=True)
-    with open(out_json) as f:
+    return name, cfg_path, out_json
+
+
+def execute_runs(todo: Sequence[Tuple[str, str, str]], jobs: int) -> None:
+    """Run the prepared runs as subprocesses, ``jobs`` at a time, each with
+    ``cpu_count // jobs`` threads; print progress; raise naming the log of
+    the first failed run (after the others finished)."""
+    if not todo:
+        return
+    jobs = max(1, min(int(jobs), len(todo)))
+    threads = max(1, (os.cpu_count() or 1) // jobs)
+    env = dict(os.environ, OMP_NUM_THREADS=str(threads),
+               MKL_NUM_THREADS=str(threads), MPLBACKEND='Agg')
+    t_start = time.time()
+    done = [0]
+
+    def one(run: Tuple[str, str, str]) -> Optional[str]:
+        name, cfg_path, out_json = run
+        log_path = osp.join(osp.dirname(cfg_path), 'run.log')
+        t0 = time.time()
+        with open(log_path, 'w') as log:
+            proc = subprocess.run(
+                [sys.executable, osp.abspath(__file__), '--worker', cfg_path, out_json],
+                stdout=log, stderr=subprocess.STDOUT, env=env)
+        done[0] += 1
+        status = 'done' if proc.returncode == 0 else f'FAILED (exit {proc.returncode})'
+        print(f'[run_experiments] {done[0]}/{len(todo)} {name} {status} in '
+              f'{time.time() - t0:.0f}s (total {(time.time() - t_start) / 60:.1f} min)',
+              flush=True)
+        return None if proc.returncode == 0 else f'run {name} failed; see {log_path}'
+
+    print(f'[run_experiments] {len(todo)} runs to do, {jobs} at a time, '
+          f'{threads} thread(s) each', flush=True)
+    with ThreadPoolExecutor(max_workers=jobs) as pool:
+        errors = [e for e in pool.map(one, todo) if e]
+    if errors:
+        raise RuntimeError('; '.join(errors))
+
+
+def load_metrics(args, method: str, tasks: Sequence[str], split: str,
+                 seed: int) -> Dict[str, float]:
+    """Test metrics of a finished run."""
+    path = osp.join(args.work_dir, run_name(method, tasks, split, seed),
+                    'test_metrics.json')
+    with open(path) as f:
         return json.load(f)
 
 
@@ -292,12 +366,21 @@ def parse_args(argv=None):
     p.add_argument('--tasks', nargs='+', default=None,
                    help='tasks (default: those of the config)')
     p.add_argument('--splits', nargs='+', default=['onelabel', 'randomlabels'],
-                   help="label settings: onelabel, randomlabels or full")
+                   help='label settings: onelabel, randomlabels, full or frac<P> '
+                   '(every task labelled on P%% of the images)')
     p.add_argument('--methods', nargs='+', default=list(METHODS),
                    choices=list(METHODS))
     p.add_argument('--seeds', nargs='+', type=int, default=[0, 1, 2])
     p.add_argument('--iters', type=int, default=600,
                    help='training iterations per run')
+    p.add_argument('--label-fractions', nargs='+', type=float, default=None,
+                   metavar='P',
+                   help='label-efficiency sweep instead of the table: train '
+                   '--methods with every task labelled on P%% of the images '
+                   '(e.g. 5 10 25 50 100) and the single-task models on 100%%; '
+                   'writes label_efficiency.{md,json,png}')
+    p.add_argument('--jobs', type=int, default=1,
+                   help='runs in parallel (each gets cpu_count/jobs threads)')
     p.add_argument('--work-dir', default='work_dirs/experiments')
     p.add_argument('--out', default='work_dirs/experiments/summary')
     p.add_argument('--force', action='store_true',
@@ -317,21 +400,26 @@ def main(argv=None) -> None:
     from mmengine.config import Config
     tasks = args.tasks or list(Config.fromfile(args.config).tasks)
     args.all_tasks = tasks
+    if args.label_fractions:
+        sweep(args, tasks)
+        return
     methods = list(args.methods)
     if 'stl' not in methods:
         methods.insert(0, 'stl')
+    plan = [(m, tt, split, seed) for split in args.splits for seed in args.seeds
+            for m in methods for tt in ([[t] for t in tasks] if m == 'stl' else [tasks])]
+    execute_runs([r for r in (prepare_run(args, *p) for p in plan) if r], args.jobs)
     results: Dict = {}
     for split in args.splits:
         results[split] = {}
         for seed in args.seeds:
-            per = {}
             stl: Dict[str, float] = {}
             for t in tasks:
-                stl.update(run_one(args, 'stl', [t], split, seed))
-            per['stl'] = stl
+                stl.update(load_metrics(args, 'stl', [t], split, seed))
+            per = {'stl': stl}
             for m in methods:
                 if m != 'stl':
-                    per[m] = run_one(args, m, tasks, split, seed)
+                    per[m] = load_metrics(args, m, tasks, split, seed)
             results[split][seed] = per
     summary = summarise(results, tasks, methods, args.splits, args.seeds)
     os.makedirs(args.out, exist_ok=True)
@@ -346,6 +434,107 @@ def main(argv=None) -> None:
     print(md)
     print(f'[run_experiments] wrote {args.out}/results.md, results.json, '
           'delta_m.png')
+
+
+def fraction_split(pct: float) -> str:
+    """Label-setting name of a percentage: ``5.0 -> 'frac5'``."""
+    return f'frac{pct:g}'
+
+
+def sweep(args, tasks: Sequence[str]) -> None:
+    """Label-efficiency sweep: metrics and Δm against label fraction.
+
+    Every task is labelled on ``P%`` of the training images (independently
+    per task); the multi-task ``--methods`` train on each fraction, the
+    single-task models once on 100% (the fixed reference of Δm, so the
+    curves show what the missing labels cost). Mean ± std over ``--seeds``.
+    """
+    methods = [m for m in args.methods if m != 'stl'] or ['mtl', 'pred']
+    fracs = sorted(set(float(p) for p in args.label_fractions))
+    for p in fracs:
+        label_fraction(fraction_split(p))  # validates the range
+    ref_split = fraction_split(100)
+    plan = [('stl', [t], ref_split, seed) for seed in args.seeds for t in tasks]
+    plan += [(m, tasks, fraction_split(p), seed) for p in fracs for seed in args.seeds
+             for m in methods]
+    execute_runs([r for r in (prepare_run(args, *q) for q in plan) if r], args.jobs)
+    rows: Dict[str, Dict[float, Dict[str, List[float]]]] = {}
+    stl = {seed: {} for seed in args.seeds}
+    for seed in args.seeds:
+        for t in tasks:
+            stl[seed].update(load_metrics(args, 'stl', [t], ref_split, seed))
+    for m in methods:
+        rows[m] = {}
+        for p in fracs:
+            vals: Dict[str, List[float]] = {t: [] for t in tasks}
+            vals['delta_m'] = []
+            for seed in args.seeds:
+                met = load_metrics(args, m, tasks, fraction_split(p), seed)
+                for t in tasks:
+                    vals[t].append(met[HEADLINE[t][0]])
+                vals['delta_m'].append(delta_m(met, stl[seed], tasks))
+            rows[m][p] = vals
+    stl_mean = {t: float(np.mean([stl[s][HEADLINE[t][0]] for s in args.seeds]))
+                for t in tasks}
+    os.makedirs(args.out, exist_ok=True)
+    head = ' | '.join(f'{t} {HEADLINE[t][0].split("/")[1]}'
+                      f'{"↑" if HEADLINE[t][1] else "↓"}' for t in tasks)
+    lines = [
+        f'Label-efficiency sweep. Config: `{osp.relpath(args.config, ROOT)}`, {args.iters} '
+        f'iterations, seeds {list(args.seeds)}; every task labelled on P% of the '
+        'training images (independently per task); mean ± std over seeds. Δm (%) against '
+        'single-task models trained with 100% of the labels (same seed): '
+        + ', '.join(f'{t} {v:.4g}' for t, v in stl_mean.items()) + '.', '',
+        f'| method | labels (%) | {head} | Δm (%)↑ |', '|' + '---|' * (len(tasks) + 3)]
+    for m in methods:
+        for p in fracs:
+            v = rows[m][p]
+            cells = ' | '.join(
+                f'{np.mean(v[t]):.{4 if t == "depth" else 2}f} ± '
+                f'{np.std(v[t]):.{4 if t == "depth" else 2}f}' for t in tasks)
+            lines.append(f'| {METHODS[m]} | {p:g} | {cells} | '
+                         f'{np.mean(v["delta_m"]):+.2f} ± {np.std(v["delta_m"]):.2f} |')
+    md = '\n'.join(lines) + '\n'
+    with open(osp.join(args.out, 'label_efficiency.md'), 'w') as f:
+        f.write(md)
+    with open(osp.join(args.out, 'label_efficiency.json'), 'w') as f:
+        json.dump({'fractions': fracs, 'single_task_100': stl,
+                   'runs': {m: {f'{p:g}': v for p, v in r.items()}
+                            for m, r in rows.items()}}, f, indent=1)
+    plot_sweep(rows, stl_mean, tasks, fracs, osp.join(args.out, 'label_efficiency.png'))
+    print(md)
+    print(f'[run_experiments] wrote {args.out}/label_efficiency.md, .json, .png')
+
+
+def plot_sweep(rows: Dict, stl_mean: Dict[str, float], tasks: Sequence[str],
+               fracs: Sequence[float], path: str) -> None:
+    """One panel per task metric and one for Δm, x = label fraction (log)."""
+    import matplotlib
+    matplotlib.use('Agg')
+    import matplotlib.pyplot as plt
+    keys = list(tasks) + ['delta_m']
+    fig, axes = plt.subplots(1, len(keys), figsize=(3.2 * len(keys), 3.2))
+    for ax, k in zip(np.atleast_1d(axes), keys):
+        for m, r in rows.items():
+            mean = np.array([np.mean(r[p][k]) for p in fracs])
+            std = np.array([np.std(r[p][k]) for p in fracs])
+            ax.errorbar(fracs, mean, yerr=std, marker='o', capsize=3, label=METHODS[m])
+        if k == 'delta_m':
+            ax.axhline(0, color='k', lw=0.8)
+            ax.set_ylabel('Δm vs single-task @100% (%)')
+            ax.set_title('Δm')
+        else:
+            ax.axhline(stl_mean[k], color='gray', ls='--', lw=1, label='single-task @100%')
+            name, higher = HEADLINE[k]
+            ax.set_title(f'{name} ({"higher" if higher else "lower"} is better)')
+        ax.set_xscale('log')
+        ax.set_xticks(fracs)
+        ax.set_xticklabels([f'{p:g}' for p in fracs])
+        ax.set_xlabel('labelled images per task (%)')
+    np.atleast_1d(axes)[0].legend(fontsize=7)
+    fig.tight_layout()
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
 
 
 if __name__ == '__main__':

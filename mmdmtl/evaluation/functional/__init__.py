@@ -7,7 +7,7 @@ from .boundary import (
     match_boundary_pixels,
     thin_binary,
 )
-from .delta_m import delta_m, flatten_baselines, metric_higher_is_better
+from .delta_m import HEADLINE_METRICS, delta_m, flatten_baselines, metric_higher_is_better
 from .depth import (
     DEPTH_STAT_KEYS,
     depth_metrics_from_statistics,
@@ -24,7 +24,7 @@ from .saliency import saliency_max_f, saliency_statistics, saliency_thresholds
 
 __all__ = [
     'COUNT_KEYS', 'boundary_counts', 'boundary_scores', 'hed_thresholds',
-    'match_boundary_pixels', 'thin_binary', 'delta_m', 'flatten_baselines',
+    'match_boundary_pixels', 'thin_binary', 'HEADLINE_METRICS', 'delta_m', 'flatten_baselines',
     'metric_higher_is_better', 'DEPTH_STAT_KEYS', 'depth_metrics_from_statistics',
     'depth_statistics', 'depth_valid_mask', 'NORMAL_THRESHOLDS', 'normal_angular_error',
     'normal_metrics_from_statistics', 'normal_statistics', 'saliency_max_f',

@@ -16,6 +16,12 @@ LOWER_IS_BETTER = frozenset({
     'absErr', 'rmse', 'abs_rel', 'sq_rel', 'log_rmse', 'mean', 'median', 'mErr', 'loss'
 })
 
+#: The paper's headline metric of each task (Δm of Table 3 uses these).
+HEADLINE_METRICS: Dict[str, str] = {
+    'semseg': 'semseg/mIoU', 'parts': 'parts/mIoU', 'sal': 'sal/maxF',
+    'edge': 'edge/odsF', 'depth': 'depth/absErr', 'normal': 'normal/mean',
+}
+
 
 def metric_higher_is_better(key: str,
                             overrides: Optional[Mapping[str, bool]] = None) -> bool:
