@@ -4,7 +4,8 @@ it, and draw pictures — a few minutes on 2 CPU cores, no download.
     python tools/quickstart.py [--work-dir work_dirs/quickstart] [--iters N]
 
 Leaves in the work dir: the checkpoint(s) and training log, ``results.md``
-(test metrics as a table), ``metrics.json`` and ``vis/`` with one picture per
+(test metrics as a table, beside those of a trivial constant predictor),
+``metrics.json``, ``metrics_trivial.json`` and ``vis/`` with one picture per
 validation image (the image; ground truth beside prediction per task).
 """
 import argparse
@@ -12,6 +13,7 @@ import json
 import os
 import os.path as osp
 import time
+from typing import Optional
 
 HERE = osp.dirname(osp.abspath(__file__))
 DEFAULT_CONFIG = osp.join(osp.dirname(HERE), 'configs',
@@ -27,13 +29,20 @@ def parse_args(argv=None) -> argparse.Namespace:
     return p.parse_args(argv)
 
 
-def results_table(metrics: dict) -> str:
-    """Markdown table of ``{'task/metric': value}``."""
-    rows = ['| metric | value |', '|---|---|']
+def results_table(metrics: dict, trivial: Optional[dict] = None) -> str:
+    """Markdown table of ``{'task/metric': value}``, with the trivial
+    (constant) predictor's value beside each metric when given."""
+    if trivial is None:
+        rows = ['| metric | value |', '|---|---|']
+    else:
+        rows = ['| metric | trained model | trivial (constant prediction) |', '|---|---|---|']
     for k in sorted(metrics):
         v = metrics[k]
-        rows.append(f'| {k} | {v:.4f} |' if isinstance(v, float) else
-                    f'| {k} | {v} |')
+        cell = f'{v:.4f}' if isinstance(v, float) else f'{v}'
+        if trivial is not None:
+            t = trivial.get(k)
+            cell += ' | ' + (f'{t:.4f}' if isinstance(t, float) else '–')
+        rows.append(f'| {k} | {cell} |')
     return '\n'.join(rows) + '\n'
 
 
@@ -73,11 +82,20 @@ def main(argv=None) -> dict:
     metrics = {k: float(v) for k, v in metrics.items()}
     with open(osp.join(cfg.work_dir, 'metrics.json'), 'w') as f:
         json.dump(metrics, f, indent=1)
-    table = results_table(metrics)
+    # the floor: a constant predictor fitted on the training labels
+    from mmdmtl.evaluation.trivial_baseline import trivial_baseline_metrics
+    print('[quickstart] metrics of the trivial (constant) predictor ...')
+    trivial = trivial_baseline_metrics(cfg)
+    with open(osp.join(cfg.work_dir, 'metrics_trivial.json'), 'w') as f:
+        json.dump(trivial, f, indent=1)
+    table = results_table(metrics, trivial)
     with open(osp.join(cfg.work_dir, 'results.md'), 'w') as f:
         f.write(f'Config `{osp.basename(args.config)}`, '
                 f'{cfg.train_cfg.max_iters} iterations, trained in '
-                f'{train_s / 60:.1f} min.\n\n' + table)
+                f'{train_s / 60:.1f} min. The trivial predictor outputs one constant per '
+                'task fitted on the training labels (most frequent class, median depth, '
+                'mean normal, positive rate); it is the floor the model must clear.\n\n'
+                + table)
     vis_path = osp.join(cfg.work_dir, tester.timestamp, vis_dir)
     print(table)
     print(f'[quickstart] results: {osp.join(cfg.work_dir, "results.md")}')

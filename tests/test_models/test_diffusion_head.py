@@ -115,6 +115,29 @@ def test_inference_denoises_all_tasks_and_test_noise():
     assert not torch.allclose(a['semseg'], b['semseg'])
 
 
+def test_predict_initial_output_skips_the_refinement():
+    """test_cfg.output='initial' returns the preliminary decoders' maps
+    (deterministic even with random test noise); unknown values fail."""
+    torch.manual_seed(0)
+    feats = fake_feats(2, H, W)
+    head = build(head_cfg(test_noise='random')).eval()
+    with torch.no_grad():
+        init = head.predict(feats, [], dict(output='initial'), size=(H, W))
+        again = head.predict(feats, [], dict(output='initial'), size=(H, W))
+        final = head.predict(feats, [], dict(output='final'), size=(H, W))
+        _, raw = head.preliminary(feats)
+    for t in TASKS:
+        torch.testing.assert_close(init[t], again[t])
+        assert init[t].shape == final[t].shape == (2, NYUD_TASKS[t], H, W)
+    assert not torch.allclose(init['semseg'], final['semseg'])
+    # semseg logits are the resized raw initial map
+    torch.testing.assert_close(
+        init['semseg'], nn.functional.interpolate(raw['semseg'], size=(H, W), mode='bilinear',
+                                                  align_corners=head.align_corners))
+    with pytest.raises(ValueError, match="output must be 'final' or 'initial'"):
+        head.predict(feats, [], dict(output='both'), size=(H, W))
+
+
 def test_task_without_labels_in_batch_gives_zero_loss():
     head = build(head_cfg()).train()
     samples = make_samples(2, H, W, TASKS, labelled=[['semseg'], ['semseg']])

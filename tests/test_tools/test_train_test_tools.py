@@ -91,3 +91,36 @@ def test_test_tool_metrics_and_pictures(trained, tmp_path):
     with open(jsons[0]) as f:
         metrics = json.load(f)
     assert 'depth/absErr' in metrics
+
+
+def test_analyze_refinement_tool(trained, tmp_path):
+    out = str(tmp_path / 'analysis')
+    log = _run([osp.join(ROOT, 'tools', 'analyze_refinement.py'), TINY,
+                osp.join(trained['work'], 'iter_4.pth'), '--out', out, '--cfg-options']
+               + _data_opts(trained['data_root']), cwd=str(tmp_path))
+    with open(osp.join(out, 'refinement.json')) as f:
+        res = json.load(f)
+    assert list(res) == ['final', 'final, no noise', 'initial']
+    for name in res:
+        assert 'semseg/mIoU' in res[name] and 'depth/absErr' in res[name]
+    # the refinement changes the predictions: some metric differs
+    assert any(res['initial'][k] != res['final, no noise'][k] for k in res['initial'])
+    assert '| initial |' in log and 'depth/absErr ↓' in log
+
+
+def test_quickstart_tool_writes_results_with_trivial_floor(tmp_path):
+    """tools/quickstart.py (on the tiny config, 2 iterations): trains, tests,
+    draws one picture per validation image and writes results.md with the
+    trivial predictor beside the model."""
+    wd = str(tmp_path / 'qs')
+    log = _run([osp.join(ROOT, 'tools', 'quickstart.py'), '--config', TINY, '--iters', '2',
+                '--work-dir', wd], cwd=str(tmp_path))
+    md = open(osp.join(wd, 'results.md')).read()
+    assert '| metric | trained model | trivial (constant prediction) |' in md
+    trivial = json.load(open(osp.join(wd, 'metrics_trivial.json')))
+    metrics = json.load(open(osp.join(wd, 'metrics.json')))
+    assert set(trivial) == set(metrics)
+    assert f"| semseg/mIoU | {metrics['semseg/mIoU']:.4f} | {trivial['semseg/mIoU']:.4f} |" in md
+    vis = glob.glob(osp.join(wd, '*', 'vis', '*.png'))
+    assert len(vis) == 6, vis  # one per validation image of the tiny config
+    assert '[quickstart] pictures:' in log
