@@ -73,14 +73,16 @@ METHODS: Dict[str, str] = {
 def delta_m(metrics: Dict[str, float], baseline: Dict[str, float],
             tasks: Sequence[str]) -> float:
     """Δm (%) = mean over tasks of ±(M − M_stl)/M_stl × 100 (+ if higher is
-    better)."""
-    vals = []
-    for t in tasks:
-        key, higher = HEADLINE[t]
-        m, b = metrics[key], baseline[key]
-        sign = 1.0 if higher else -1.0
-        vals.append(sign * (m - b) / b * 100.0)
-    return float(np.mean(vals))
+    better) on each task's headline metric
+    (:func:`mmdmtl.evaluation.functional.delta_m`)."""
+    from mmdmtl.evaluation.functional import delta_m as delta_m_fn
+    return delta_m_fn(metrics, {HEADLINE[t][0]: baseline[HEADLINE[t][0]] for t in tasks})
+
+
+def fmt_mean_std(mean: float, std: float, task: str) -> str:
+    """``'mean ± std'`` with 4 decimals for depth (metres), 2 otherwise."""
+    digits = 4 if task == 'depth' else 2
+    return f'{mean:.{digits}f} ± {std:.{digits}f}'
 
 
 def head_overrides(method: str) -> dict:
@@ -309,11 +311,6 @@ def summarise(results: Dict, tasks: Sequence[str], methods: Sequence[str],
 def write_markdown(summary: Dict, tasks: Sequence[str],
                    methods: Sequence[str], splits: Sequence[str],
                    seeds: Sequence[int], args) -> str:
-    def fmt(ms, t):
-        mean, std = ms
-        digits = 4 if t == 'depth' else 2
-        return f'{mean:.{digits}f} ± {std:.{digits}f}'
-
     head = ' | '.join(f'{t} {HEADLINE[t][0].split("/")[1]}'
                       f'{"↑" if HEADLINE[t][1] else "↓"}' for t in tasks)
     lines = [
@@ -326,7 +323,7 @@ def write_markdown(summary: Dict, tasks: Sequence[str],
     for split in splits:
         for method in methods:
             s = summary[(split, method)]
-            cells = ' | '.join(fmt(s[t], t) for t in tasks)
+            cells = ' | '.join(fmt_mean_std(*s[t], t) for t in tasks)
             dm = s['delta_m']
             dm_s = '–' if method == 'stl' else f'{dm[0]:+.2f} ± {dm[1]:.2f}'
             lines.append(f'| {split} | {METHODS[method]} | {cells} | {dm_s} |')
@@ -489,9 +486,7 @@ def sweep(args, tasks: Sequence[str]) -> None:
     for m in methods:
         for p in fracs:
             v = rows[m][p]
-            cells = ' | '.join(
-                f'{np.mean(v[t]):.{4 if t == "depth" else 2}f} ± '
-                f'{np.std(v[t]):.{4 if t == "depth" else 2}f}' for t in tasks)
+            cells = ' | '.join(fmt_mean_std(np.mean(v[t]), np.std(v[t]), t) for t in tasks)
             lines.append(f'| {METHODS[m]} | {p:g} | {cells} | '
                          f'{np.mean(v["delta_m"]):+.2f} ± {np.std(v["delta_m"]):.2f} |')
     md = '\n'.join(lines) + '\n'

@@ -55,7 +55,7 @@ from mmengine.runner.checkpoint import CheckpointLoader
 
 from mmdmtl.registry import RUNNERS
 
-from .consistency import check_runner_consistency
+from .consistency import check_runner_consistency, head_tasks
 
 #: Marker key identifying a HistoryBuffer converted to plain types.
 _HB_MARKER = '__mmdmtl_history_buffer__'
@@ -330,10 +330,10 @@ class MTLRunner(Runner):
         detail = describe_differences(missing, unexpected, shapes)
         meta = checkpoint.get('meta') if isinstance(checkpoint, Mapping) else None
         ckpt_tasks = ((meta or {}).get('dataset_meta') or {}).get('tasks')
-        head_tasks = getattr(getattr(model, 'decode_head', None), 'tasks', None)
-        if ckpt_tasks is not None and head_tasks is not None:
+        tasks = head_tasks(model)
+        if ckpt_tasks is not None and tasks is not None:
             detail += (f' The checkpoint was trained for tasks {list(ckpt_tasks)}; '
-                       f'this config\'s head predicts {dict(head_tasks)}.')
+                       f'this config\'s head predicts {tasks}.')
         if getattr(self, '_resuming', False):
             raise CheckpointMismatchError(
                 f'Cannot resume from {filename}: its weights do not match the '

@@ -20,6 +20,8 @@ from mmengine.utils import ProgressBar
 from mmdmtl.registry import DATASETS, METRICS
 from mmdmtl.structures import TASK_MASK_KEY, get_task
 
+from .functional import depth_valid_mask
+
 
 def _gt(sample, task: str) -> Optional[torch.Tensor]:
     """The labelled ground truth of ``task`` in a packed sample (or None)."""
@@ -69,7 +71,7 @@ def fit_constant_predictor(dataset, tasks: Sequence[str], max_samples: int = 200
                 pos[task][0] += int((gt[valid] > 0).sum())
                 pos[task][1] += int(valid.sum())
             elif spec.kind == 'depth':
-                d = gt[torch.isfinite(gt) & (gt > 0)]
+                d = gt[depth_valid_mask(gt)]
                 depths.append(d.numpy())
             elif spec.kind == 'normal':
                 valid = gt.norm(dim=0) > 0
