@@ -82,7 +82,10 @@ if __name__ == '__main__':
         packages=find_packages(exclude=('configs', 'tools', 'tests', 'docs')),
         include_package_data=True,
         package_data={'mmdmtl': ['.mim/configs/**/*.py', '.mim/tools/*',
-                                 '.mim/model-index.yml']},
+                                 '.mim/model-index.yml'],
+                      # the published MTPSL split files (MIT, see PROVENANCE.md)
+                      'mmdmtl.datasets.splits': ['*.pth', '*.npy', '*.md',
+                                                 'LICENSE.MTPSL']},
         python_requires='>=3.8',
         classifiers=[
             'Programming Language :: Python :: 3',

@@ -27,7 +27,7 @@ model = dict(
             edge=dict(type='BalancedBCELoss', pos_weight=0.95, loss_weight=50.0))))
 train_dataloader = dict(
     batch_size=6,
-    dataset=dict(split_file='data/PASCAL_MT/splits/pascal_onelabel.npy'))
+    dataset=dict(split_file='pascal_onelabel'))
 train_cfg = dict(max_iters=83300, val_interval=8330)
 param_scheduler = [
     dict(type='PolyLR', eta_min=0.0, power=0.9, begin=0, end=83300, by_epoch=False)

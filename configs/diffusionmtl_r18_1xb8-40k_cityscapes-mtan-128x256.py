@@ -19,4 +19,4 @@ model = dict(
             depth=dict(type='DepthL1Loss', loss_weight=1.0))))
 train_dataloader = dict(
     batch_size=8,
-    dataset=dict(split_file='data/cityscapes_mtan/splits/cityscapes_onelabel.pth'))
+    dataset=dict(split_file='cityscapes_onelabel'))

@@ -9,6 +9,6 @@ _base_ = [
 ]
 train_dataloader = dict(
     batch_size=4,
-    dataset=dict(split_file='data/nyud_mtan/splits/nyuv2_onelabel.pth'))
+    dataset=dict(split_file='nyuv2_onelabel'))
 val_evaluator = dict(baselines={{_base_.nyud_stl_onelabel}})
 test_evaluator = val_evaluator

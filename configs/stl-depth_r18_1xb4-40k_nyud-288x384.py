@@ -14,7 +14,7 @@ model = dict(
         loss_decode=dict(_delete_=True, depth=dict(type='DepthL1Loss', loss_weight=1.0))))
 train_dataloader = dict(
     batch_size=4,
-    dataset=dict(tasks=tasks, split_file='data/nyud_mtan/splits/nyuv2_onelabel.pth'))
+    dataset=dict(tasks=tasks, split_file='nyuv2_onelabel'))
 val_dataloader = dict(dataset=dict(tasks=tasks))
 test_dataloader = val_dataloader
 val_evaluator = dict(

@@ -16,8 +16,8 @@ Examples::
     python tools/make_partial_split.py --ids-file ImageSets/Context/train.txt \\
         --tasks semseg parts sal normal edge --mode k_of_t --k 2 --out s.json
 
-    # counts of an existing (published or generated) split file
-    python tools/make_partial_split.py --show nyuv2_onelabel.pth
+    # counts of an existing split file, or of a shipped published split by name
+    python tools/make_partial_split.py --show nyuv2_onelabel
 """
 import argparse
 import json
@@ -62,7 +62,8 @@ def format_counts(split: PartialLabelSplit) -> str:
 
 def parse_args(argv=None) -> argparse.Namespace:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    p.add_argument('--show', help='print the counts of an existing split file and exit')
+    p.add_argument('--show', help='print the counts of an existing split file (or of a shipped '
+                   'published split: nyuv2_onelabel, pascal_onelabel, ...) and exit')
     p.add_argument('--num-samples', type=int, help='number of training images')
     p.add_argument('--ids-file', help='text file of image ids (one per line); sets the '
                    'number of images and keys the split by id')

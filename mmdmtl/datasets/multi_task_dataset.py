@@ -37,7 +37,10 @@ class BaseMultiTaskDataset(BaseSegDataset):
         tasks: Tasks to load (any subset of ``METAINFO['tasks']``, in the
             order given); default: all available tasks.
         split_file: Optional partial-label split (``.pth`` / ``.npy`` /
-            ``.json``). Ignored in ``test_mode``.
+            ``.json``, a path or relative to ``data_root``) or the name of a
+            shipped published split (``'nyuv2_onelabel'``, see
+            :mod:`mmdmtl.datasets.splits`). Ignored in ``test_mode``. A split
+            that labels no image for one of ``tasks`` is refused.
         skip_unlabeled: Drop training samples whose mask is all ``False`` for
             the selected tasks (e.g. a one-label split restricted to fewer
             tasks).
@@ -111,12 +114,28 @@ class BaseMultiTaskDataset(BaseSegDataset):
         """The partial-label split, or ``None`` (all tasks labelled)."""
         if self.split_file is None or self.test_mode:
             return None
-        path = self.split_file
+        path = str(self.split_file)
         if not osp.isabs(path) and not osp.exists(path) and self.data_root:
             joined = osp.join(self.data_root, path)
             if osp.exists(joined):
                 path = joined
-        return load_partial_split(path)
+        return load_partial_split(path)  # also resolves shipped split names
+
+    def _check_every_task_labelled(self, mask: np.ndarray, source: str) -> None:
+        """Refuse a split that labels no training image for a selected task.
+
+        Training on it would run the whole schedule with a zero loss for that
+        task (and, for an all-unlabelled split, a zero total loss).
+        """
+        counts = mask.sum(0)
+        empty = [t for t, c in zip(self.tasks, counts) if c == 0]
+        if empty:
+            raise ValueError(
+                f'{type(self).__name__}: split file {source} labels no training '
+                f'image for task(s) {empty} (of {len(mask)} images; labelled per '
+                f'task: {dict(zip(self.tasks, counts.tolist()))}); the model '
+                'would learn nothing for them. Use a split that labels every '
+                'task, or drop these tasks from `tasks`.')
 
     def load_data_list(self) -> List[dict]:
         """Build one data info per image with task paths and task mask."""
@@ -130,6 +149,7 @@ class BaseMultiTaskDataset(BaseSegDataset):
             mask = np.ones((len(ids), len(self.tasks)), dtype=bool)
         else:
             mask = split.mask_for(self.tasks, sample_ids=ids, num_samples=len(ids))
+            self._check_every_task_labelled(mask, split.source)
         img_dir = self.data_prefix.get('img_path', '')
         data_list = []
         for sid, row in zip(ids, mask):

@@ -55,7 +55,7 @@ class NYUDv2MTANDataset(BaseMultiTaskDataset):
     Example:
         >>> dataset = dict(type='NYUDv2MTANDataset', data_root='data/nyud_mtan',
         ...                subset='train', tasks=['semseg', 'depth', 'normal'],
-        ...                split_file='splits/nyuv2_onelabel.pth', pipeline=[...])
+        ...                split_file='nyuv2_onelabel', pipeline=[...])
 
     Args:
         subset: ``'train'`` or ``'val'``: selects the default folders.

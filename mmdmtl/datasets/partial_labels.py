@@ -25,15 +25,25 @@ Everything is mapped to mmdmtl task names (``semseg``, ``parts``, ``sal``,
 :func:`generate_partial_split` makes new seeded splits (one-label balanced,
 random-label, k-of-T, per-task fractions, full).
 """
+import difflib
 import json
+import numbers
 import os
 import os.path as osp
+import pickle
 from dataclasses import dataclass, field
-from typing import Dict, List, Mapping, Optional, Sequence, Tuple, Union
+from typing import Any, Dict, List, Mapping, Optional, Sequence, Tuple, Union
 
 import numpy as np
 
 from mmdmtl.structures.tasks import check_tasks
+
+from .safe_split_loading import (
+    UnsafeSplitFileError,
+    load_npy_safely,
+    torch_load_safely,
+)
+from .splits import PUBLISHED_SPLITS, published_split_path
 
 #: Manifest format tag written into JSON manifests.
 MANIFEST_FORMAT = 'mmdmtl-partial-split'
@@ -89,11 +99,13 @@ class PartialLabelSplit:
 
     def __post_init__(self) -> None:
         self.tasks = check_tasks(self.tasks, where=f'split {self.source}')
-        self.mask = np.asarray(self.mask).astype(bool)
-        if self.mask.ndim != 2 or self.mask.shape[1] != len(self.tasks):
+        mask = np.asarray(self.mask)
+        if mask.ndim != 2 or mask.shape[1] != len(self.tasks):
             raise ValueError(
-                f'split {self.source}: mask of shape {self.mask.shape} does '
+                f'split {self.source}: mask of shape {mask.shape} does '
                 f'not match {len(self.tasks)} tasks {list(self.tasks)}')
+        self.mask = _binary_mask(mask, self.source, self.sample_ids,
+                                 self.tasks)
         if self.sample_ids is not None:
             self.sample_ids = [str(s) for s in self.sample_ids]
             if len(self.sample_ids) != len(self.mask):
@@ -180,13 +192,90 @@ class PartialLabelSplit:
         return sub[rows].copy()
 
 
+def _where(row: int, sample_ids: Optional[Sequence[str]]) -> str:
+    """``'row 3'`` or ``"row 3 (image '2008_000123')"``."""
+    if sample_ids is not None and 0 <= row < len(sample_ids):
+        return f'row {row} (image {str(sample_ids[row])!r})'
+    return f'row {row}'
+
+
+def _is_flag(value: Any) -> bool:
+    """A bool or a real number (Python or numpy), not a string or None."""
+    return isinstance(value, (bool, np.bool_, numbers.Real)) and \
+        not isinstance(value, (str, bytes))
+
+
+def _binary_mask(values: Any, source: str,
+                 sample_ids: Optional[Sequence[str]] = None,
+                 tasks: Optional[Sequence[str]] = None) -> np.ndarray:
+    """Bool mask from 0/1 numbers or booleans.
+
+    NaN, negative, fractional or larger values, strings and ``None`` are
+    refused with an error that names the file, the first offending row (and
+    image id) and the task column.
+    """
+    arr = np.asarray(values)
+    if arr.ndim != 2:
+        raise ValueError(f'split file {source}: label flags must form a 2-D '
+                         f'table (images x tasks), got shape {arr.shape}')
+    col = (lambda c: f'task {tasks[c]!r}' if tasks is not None
+           and c < len(tasks) else f'column {c}')
+    if arr.dtype == bool:
+        return arr.copy()
+    original = arr
+    if arr.dtype.kind not in 'biuf':
+        flags = np.vectorize(_is_flag, otypes=[bool])(arr) if arr.size else \
+            np.ones(arr.shape, dtype=bool)
+        if not flags.all():
+            r, c = np.argwhere(~flags)[0]
+            raise ValueError(
+                f'split file {source}: {_where(int(r), sample_ids)}, '
+                f'{col(int(c))}: value {arr[r, c]!r} is not a number; label '
+                'flags must be 1 (labelled) or 0 (unlabelled)')
+        arr = arr.astype(np.float64)
+    ok = (arr == 0) | (arr == 1)  # NaN compares False
+    if not ok.all():
+        bad_rows = np.flatnonzero(~ok.all(1))
+        r = int(bad_rows[0])
+        c = int(np.flatnonzero(~ok[r])[0])
+        value = original[r, c]
+        value = value.item() if isinstance(value, np.generic) else value
+        raise ValueError(
+            f'split file {source}: {_where(r, sample_ids)}, {col(c)}: value '
+            f'{value!r} is not 0 or 1 ({len(bad_rows)} row(s) hold such '
+            'values); label flags must be 1 (labelled) or 0 (unlabelled)')
+    return arr == 1
+
+
+def _rows_table(rows: Sequence, width: int, source: str,
+                sample_ids: Optional[Sequence[str]] = None,
+                tasks: Optional[Sequence[str]] = None) -> np.ndarray:
+    """``(N, width)`` object table of per-image rows; ragged rows are errors.
+    """
+    for i, row in enumerate(rows):
+        if not isinstance(row, (list, tuple, np.ndarray)) or \
+                np.ndim(row) != 1 or len(row) != width:
+            got = (f'{len(row)} entries' if isinstance(
+                row, (list, tuple, np.ndarray)) else repr(row))
+            names = f' ({list(tasks)})' if tasks is not None else ''
+            raise ValueError(
+                f'split file {source}: {_where(i, sample_ids)} has {got}; '
+                f'every row must hold {width} label flags{names}')
+    table = np.empty((len(rows), width), dtype=object)
+    for i, row in enumerate(rows):
+        table[i] = list(row)
+    return table
+
+
 def _map_task_name(name: str, source: str) -> str:
     try:
         return PUBLISHED_TASK_NAMES[str(name)]
     except KeyError:
-        raise KeyError(f'split file {source}: unknown task key {name!r}; '
-                       f'known keys are {sorted(PUBLISHED_TASK_NAMES)}'
-                       ) from None
+        known = sorted(PUBLISHED_TASK_NAMES)
+        close = difflib.get_close_matches(str(name), known, n=1)
+        hint = f' (did you mean {close[0]!r}?)' if close else ''
+        raise KeyError(f'unknown task {str(name)!r}{hint} in split file '
+                       f'{source}; known tasks are {known}') from None
 
 
 def _from_labels_weights(weights, source: str,
@@ -207,50 +296,60 @@ def _from_labels_weights(weights, source: str,
         raise ValueError(f'split file {source}: labels_weights has '
                          f'{arr.shape[1]} task columns but the file names '
                          f'{len(tasks)} tasks {list(tasks)}')
-    return PartialLabelSplit(tuple(tasks), arr > 0.5, None, source)
+    return PartialLabelSplit(tuple(tasks), arr, None, source)
+
+
+def _is_id_list(value: Any) -> bool:
+    return isinstance(value, (list, tuple, np.ndarray)) and np.ndim(value) == 1
+
+
+def _looks_like_task_id_lists(d: Mapping) -> bool:
+    """``{task: [image id strings]}`` (as opposed to ``{id: [flags]}``)."""
+    values = list(d.values())
+    return (all(_is_id_list(v) for v in values)
+            and any(len(v) for v in values)
+            and all(isinstance(s, str) for v in values for s in v))
 
 
 def _from_task_id_lists(d: Mapping, source: str) -> PartialLabelSplit:
     tasks = tuple(_map_task_name(k, source) for k in d)
-    ids: List[str] = []
-    seen = set()
-    for key in d:
-        for s in d[key]:
-            s = str(s)
-            if s not in seen:
-                seen.add(s)
-                ids.append(s)
-    ids.sort()
+    for key, value in d.items():
+        if not _is_id_list(value):
+            raise ValueError(f'split file {source}: the entry of task '
+                             f'{str(key)!r} must be a list of image ids, got '
+                             f'{type(value).__name__}')
+    ids = sorted({str(s) for key in d for s in d[key]})
     index = {s: i for i, s in enumerate(ids)}
     mask = np.zeros((len(ids), len(tasks)), dtype=bool)
     for j, key in enumerate(d):
-        for s in d[key]:
-            mask[index[str(s)], j] = True
+        rows = [index[str(s)] for s in d[key]]
+        mask[rows, j] = True
     return PartialLabelSplit(tasks, mask, ids, source)
 
 
 def _from_id_rows(d: Mapping, source: str) -> PartialLabelSplit:
     ids = [str(k) for k in d]
-    rows = [list(v) for v in d.values()]
-    if any(len(r) != len(DIFFUSIONMTL_PASCAL_TASKS) for r in rows):
-        raise ValueError(
-            f'split file {source}: per-image rows must have '
-            f'{len(DIFFUSIONMTL_PASCAL_TASKS)} entries '
-            f'({list(DIFFUSIONMTL_PASCAL_TASKS)})')
-    return PartialLabelSplit(DIFFUSIONMTL_PASCAL_TASKS,
-                             np.asarray(rows) > 0.5, ids, source)
+    table = _rows_table(list(d.values()), len(DIFFUSIONMTL_PASCAL_TASKS),
+                        source, ids, DIFFUSIONMTL_PASCAL_TASKS)
+    return PartialLabelSplit(DIFFUSIONMTL_PASCAL_TASKS, table, ids, source)
 
 
 def _from_manifest(d: Mapping, source: str) -> PartialLabelSplit:
     for key in ('tasks', 'mask'):
         if key not in d:
             raise KeyError(f'split manifest {source} lacks key {key!r}')
-    mask = np.asarray(d['mask'], dtype=np.int64)
-    if mask.ndim != 2:
-        mask = mask.reshape(-1, len(d['tasks']))
-    split = PartialLabelSplit(
-        tuple(d['tasks']), mask > 0, d.get('sample_ids'), source,
-        dict(d.get('meta', {})))
+    tasks = check_tasks(d['tasks'], where=f'split manifest {source}')
+    ids = d.get('sample_ids')
+    rows = d['mask']
+    if isinstance(rows, np.ndarray) and rows.ndim == 2:
+        table = rows
+    else:
+        if not isinstance(rows, (list, tuple, np.ndarray)):
+            raise ValueError(f'split manifest {source}: mask must be a list '
+                             f'of rows, got {type(rows).__name__}')
+        table = _rows_table(list(rows), len(tasks), source, ids, tasks)
+    split = PartialLabelSplit(tasks, table, ids, source,
+                              dict(d.get('meta', {})))
     n = d.get('num_samples')
     if n is not None and int(n) != len(split):
         raise ValueError(f'split manifest {source}: num_samples={n} but '
@@ -258,51 +357,51 @@ def _from_manifest(d: Mapping, source: str) -> PartialLabelSplit:
     return split
 
 
-def load_partial_split(path: PathLike,
-                       tasks: Optional[Sequence[str]] = None
-                       ) -> PartialLabelSplit:
-    """Load a published split file or an mmdmtl manifest.
-
-    Args:
-        path: ``.pth`` (published NYUv2 / Cityscapes ``labels_weights``,
-            DiffusionMTL ``new_*.pth``, or our manifest), ``.npy`` (published
-            PASCAL ``{task: [ids]}``) or ``.json`` (our manifest).
-        tasks: Column order for a ``labels_weights`` file whose column count
-            is not one of the published layouts.
-
-    Returns:
-        The split with mmdmtl task names.
+def resolve_split_file(path: PathLike) -> str:
+    """``path`` itself if it is a file, else the shipped split of that name.
 
     Raises:
-        FileNotFoundError: the file does not exist.
-        ValueError / KeyError: the file cannot be read or has an unknown
-            structure; the message names the file.
+        FileNotFoundError: neither; the message lists the shipped names.
     """
-    path = str(path)
-    if not osp.isfile(path):
-        raise FileNotFoundError(f'partial-label split file not found: {path}')
-    ext = osp.splitext(path)[1].lower()
-    try:
-        if ext == '.json':
-            with open(path) as f:
-                obj = json.load(f)
-        elif ext == '.npy':
-            obj = np.load(path, allow_pickle=True)
-            if isinstance(obj, np.ndarray) and obj.dtype == object \
-                    and obj.ndim == 0:
-                obj = obj.item()
-        elif ext in ('.pth', '.pt'):
-            import torch
-            obj = torch.load(path, map_location='cpu', weights_only=True)
-        else:
-            raise ValueError(f'unsupported split file extension {ext!r} '
-                             '(expected .pth, .npy or .json)')
-    except (ValueError, KeyError):
-        raise
-    except Exception as e:  # unreadable / corrupt file
-        raise ValueError(f'cannot read partial-label split file {path}: '
-                         f'{type(e).__name__}: {e}') from e
+    path = os.fspath(path)
+    if osp.isfile(path):
+        return path
+    shipped = published_split_path(path) if not osp.dirname(path) else None
+    if shipped is not None:
+        return shipped
+    raise FileNotFoundError(
+        f'partial-label split file not found: {path} (shipped splits can be '
+        f'selected by name: {sorted(PUBLISHED_SPLITS)})')
 
+
+#: Parts of torch's ``weights_only`` messages that mean "refused to build
+#: this object" (as opposed to a corrupt or truncated file, which shows as
+#: e.g. "Unsupported operand").
+_TORCH_REFUSALS = ('unsupported global', 'unsupported class',
+                   'unrecognized function', 'not an allowed global',
+                   'is blocked')
+
+
+def _read_split_object(path: str) -> Any:
+    """Read the file's Python object without running code from it."""
+    ext = osp.splitext(path)[1].lower()
+    if ext == '.json':
+        with open(path, encoding='utf-8') as f:
+            return json.load(f)
+    if ext == '.npy':
+        obj = load_npy_safely(path)
+        if isinstance(obj, np.ndarray) and obj.dtype == object \
+                and obj.ndim == 0:
+            obj = obj.item()
+        return obj
+    if ext in ('.pth', '.pt'):
+        return torch_load_safely(path)
+    raise ValueError(f'unsupported split file extension {ext!r} of {path} '
+                     '(expected .pth, .npy or .json)')
+
+
+def _split_from_object(obj: Any, path: str,
+                       tasks: Optional[Sequence[str]]) -> PartialLabelSplit:
     if isinstance(obj, Mapping):
         if obj.get('format') == MANIFEST_FORMAT or 'mask' in obj:
             return _from_manifest(obj, path)
@@ -315,16 +414,77 @@ def load_partial_split(path: PathLike,
                                           list(obj['sample_ids']), path)
             split.meta = dict(obj.get('meta', {}))
             return split
-        if obj and all(isinstance(v, (list, tuple, np.ndarray))
-                       for v in obj.values()):
-            keys = [str(k) for k in obj]
-            if all(k in PUBLISHED_TASK_NAMES for k in keys):
-                return _from_task_id_lists(obj, path)
+        if not obj:
+            raise ValueError(f'split file {path} is an empty mapping')
+        keys = [str(k) for k in obj]
+        if all(k in PUBLISHED_TASK_NAMES for k in keys) or \
+                _looks_like_task_id_lists(obj):
+            return _from_task_id_lists(obj, path)
+        if all(_is_id_list(v) for v in obj.values()):
             return _from_id_rows(obj, path)
     elif isinstance(obj, np.ndarray) and obj.ndim == 2:
         return _from_labels_weights(obj, path, tasks)
     raise ValueError(f'partial-label split file {path} has an unknown '
                      f'structure ({type(obj).__name__})')
+
+
+def load_partial_split(path: PathLike,
+                       tasks: Optional[Sequence[str]] = None
+                       ) -> PartialLabelSplit:
+    """Load a published split file or an mmdmtl manifest.
+
+    Nothing in the file is executed: ``.npy`` object arrays go through a
+    restricted unpickler and ``.pth`` files through ``torch.load(
+    weights_only=True)`` with only numpy's number scalars added (see
+    :mod:`.safe_split_loading`). Label flags must be 0 / 1 (or booleans).
+
+    Args:
+        path: ``.pth`` (published NYUv2 / Cityscapes ``labels_weights``,
+            DiffusionMTL ``new_*.pth``, or our manifest), ``.npy`` (published
+            PASCAL ``{task: [ids]}``) or ``.json`` (our manifest); or the
+            name of a shipped published split (``'nyuv2_onelabel'``,
+            ``'nyuv2_randomlabels'``, ``'cityscapes_onelabel'``,
+            ``'pascal_onelabel'``, ``'pascal_randomlabels'``).
+        tasks: Column order for a ``labels_weights`` file whose column count
+            is not one of the published layouts.
+
+    Returns:
+        The split with mmdmtl task names.
+
+    Raises:
+        FileNotFoundError: the file does not exist.
+        UnsafeSplitFileError: the file asks the unpickler for anything but
+            plain data (nothing of it is executed).
+        ValueError / KeyError: the file cannot be read, has an unknown
+            structure or invalid values; the message names the file.
+    """
+    path = resolve_split_file(path)
+    try:
+        obj = _read_split_object(path)
+    except UnsafeSplitFileError:
+        raise
+    except pickle.UnpicklingError as e:
+        lines = [ln.strip() for ln in str(e).splitlines()
+                 if any(k in ln.lower() for k in _TORCH_REFUSALS)]
+        if lines:
+            raise UnsafeSplitFileError(
+                f'refusing to load split file {path}: torch\'s safe '
+                '(weights_only) unpickler refused it: '
+                f'{lines[0]} (a split '
+                'file holds only tensors, dicts, lists, strings and numbers; '
+                'nothing of this file was executed)') from e
+        raise ValueError(f'cannot read partial-label split file {path}: '
+                         f'{type(e).__name__}: {e}') from e
+    except Exception as e:  # unreadable / corrupt / non-UTF-8 file
+        raise ValueError(f'cannot read partial-label split file {path}: '
+                         f'{type(e).__name__}: {e}') from e
+    try:
+        return _split_from_object(obj, path, tasks)
+    except (ValueError, KeyError, TypeError) as e:
+        msg = e.args[0] if e.args else str(e)
+        if path in str(msg):
+            raise
+        raise type(e)(f'split file {path}: {msg}') from e
 
 
 def _balanced_k_of_t(n: int, num_tasks: int, k: int,

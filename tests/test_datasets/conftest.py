@@ -5,8 +5,7 @@ import pytest
 from mmengine.registry import init_default_scope
 
 import mmdmtl  # noqa: F401  (registers the modules)
-
-PUBLISHED_SPLITS = '/work/shared/fixtures/partial_splits'
+from mmdmtl.datasets.splits import SPLITS_DIR
 
 
 @pytest.fixture(autouse=True)
@@ -17,13 +16,17 @@ def _mmseg_scope():
 
 @pytest.fixture
 def published_split():
-    """Path of a published split file; skip when the fixtures are absent."""
+    """Path of a published split file shipped in ``mmdmtl/datasets/splits``.
+
+    The files are part of the package, so a missing one is a failure, never
+    a skip.
+    """
 
     def get(name: str) -> str:
-        path = osp.join(PUBLISHED_SPLITS, name)
-        if not osp.isfile(path):
-            pytest.skip(f'published split file {path} not available (the MTPSL split '
-                        'fixtures are not shipped with mmdmtl)')
+        path = osp.join(SPLITS_DIR, name)
+        assert osp.isfile(path), (
+            f'published split file {path} is missing from the package '
+            '(mmdmtl/datasets/splits ships it)')
         return path
 
     return get

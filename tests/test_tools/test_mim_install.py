@@ -30,6 +30,12 @@ def test_pip_install_then_mim_train(tmp_path):
     assert (mim_dir / 'configs' / CONFIG).is_file()
     assert (mim_dir / 'configs' / '_base_' / 'default_runtime.py').is_file()
     assert (mim_dir / 'tools' / 'train.py').is_file()
+    # the published split files ship as package data, with their licence
+    splits = site / 'mmdmtl' / 'datasets' / 'splits'
+    for name in ('nyuv2_onelabel.pth', 'nyuv2_randomlabels.pth', 'cityscapes_onelabel.pth',
+                 'pascal_onelabel.npy', 'pascal_randomlabels.npy', 'LICENSE.MTPSL',
+                 'PROVENANCE.md'):
+        assert (splits / name).is_file(), name
 
     data = tmp_path / 'data'
     opts = ['train_cfg.max_iters=2', 'train_cfg.val_interval=2',

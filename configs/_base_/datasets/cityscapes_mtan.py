@@ -1,5 +1,5 @@
 # Cityscapes, MTAN / MTPSL preprocessing: 7 classes + depth, 128x256.
-# Partial labels: split_file='splits/cityscapes_onelabel.pth' (2975 rows).
+# Partial labels: split_file='cityscapes_onelabel' (shipped MTPSL file, 2975 rows).
 dataset_type = 'CityscapesMTANDataset'
 data_root = 'data/cityscapes_mtan'
 tasks = ['semseg', 'depth']

@@ -1,7 +1,7 @@
 # NYUD-v2, MTAN / MTPSL preprocessing: 13 classes, 288x384, semseg/depth/normal.
 # The DiffusionMTL NYUD benchmark. Partial labels: set
-# train_dataloader.dataset.split_file to e.g. 'splits/nyuv2_onelabel.pth'
-# (published MTPSL file, rows <-> train/*/{i}.npy).
+# train_dataloader.dataset.split_file to e.g. 'nyuv2_onelabel' or
+# 'nyuv2_randomlabels' (shipped MTPSL files, rows <-> train/*/{i}.npy).
 dataset_type = 'NYUDv2MTANDataset'
 data_root = 'data/nyud_mtan'
 tasks = ['semseg', 'depth', 'normal']

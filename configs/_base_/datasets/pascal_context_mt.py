@@ -1,7 +1,8 @@
 # PASCAL-Context multi-task (ATRC PASCAL_MT layout): semseg 21, human parts,
 # saliency, normals, edges. DiffusionMTL recipe: random scale 0.5-2.0, crop
 # 512x512 (cat_max_ratio 0.75), flip, photometric distortion.
-# Partial labels: split_file='splits/pascal_onelabel.npy' (matched by image id).
+# Partial labels: split_file='pascal_onelabel' or 'pascal_randomlabels' (shipped
+# MTPSL files, matched by image id).
 dataset_type = 'PascalContextMTDataset'
 data_root = 'data/PASCAL_MT'
 tasks = ['semseg', 'parts', 'sal', 'normal', 'edge']
