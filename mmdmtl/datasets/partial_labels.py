@@ -15,10 +15,16 @@ Two kinds of files are understood:
     0-d object array holding ``{task: [image ids]}`` with the keys
     ``human_parts``, ``edge``, ``semseg``, ``normals``, ``sal``;
   - DiffusionMTL's ``new_*.pth``: ``{image id: [5 ints]}`` in the order
-    semseg, human_parts, sal, normals, edge;
+    semseg, human_parts, sal, normals, edge (the ints are numpy scalars,
+    pickled under numpy-1 or numpy-2 names; both load);
 
 * **manifests** written by :func:`save_partial_split` (``.json``, or ``.pth``
   holding ``labels_weights`` plus ``tasks`` and the generator settings).
+
+The five MTPSL files ship in :mod:`mmdmtl.datasets.splits` and are selected
+by name (``load_partial_split('nyuv2_onelabel')``). Nothing in a split file is
+executed (:mod:`.safe_split_loading`); label flags must be 0 / 1 or booleans,
+and every error names the file (and the row / image / task where it applies).
 
 Everything is mapped to mmdmtl task names (``semseg``, ``parts``, ``sal``,
 ``edge``, ``depth``, ``normal``) and returned as a :class:`PartialLabelSplit`.

@@ -183,6 +183,10 @@ def torch_load_safely(path: PathLike) -> Any:
             allow-list (torch's message names it).
     """
     import torch
-    with torch.serialization.safe_globals(torch_safe_globals()):
+    allow = getattr(torch.serialization, 'safe_globals', None)
+    if allow is None:  # torch < 2.5: plain weights_only (no numpy scalars)
+        return torch.load(os.fspath(path), map_location='cpu',
+                          weights_only=True)
+    with allow(torch_safe_globals()):
         return torch.load(os.fspath(path), map_location='cpu',
                           weights_only=True)
