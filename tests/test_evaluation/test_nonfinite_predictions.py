@@ -201,3 +201,20 @@ def test_nan_task_makes_delta_m_nan_but_not_other_tasks(make_sample):
     assert res['depth/absErr'] == pytest.approx(0.5)
     assert math.isnan(res['normal/median'])
     assert math.isnan(res['mtl/delta_m'])
+
+
+def test_nan_delta_m_is_never_the_best_checkpoint():
+    """mmengine's save_best (rule 'greater', as in default_runtime) never
+    prefers a NaN Δm, not even to the initial -inf."""
+    from mmengine.hooks import CheckpointHook
+    assert not CheckpointHook.rule_map['greater'](math.nan, -math.inf)
+    assert not CheckpointHook.rule_map['greater'](math.nan, -5.0)
+
+
+def test_every_evaluation_warns_again(make_sample, warnings):
+    m = SurfaceNormalMetric()
+    for _ in range(2):
+        m.process({}, [make_sample({'normal': _normals(_PRED + [[NAN, 0, 1]])},
+                                   {'normal': _normals(_GT)}, name='room_7.png')])
+        m.evaluate(1)
+    assert sum('img_path=room_7.png' in w for w in warnings) == 2

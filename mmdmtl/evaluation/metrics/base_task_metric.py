@@ -147,10 +147,17 @@ class BaseTaskMetric(BaseMetric):
     def summarize(self, results: List[Any]) -> dict:
         """Metrics from the statistics of all evaluated samples."""
 
+    def evaluate(self, size: int) -> dict:
+        """mmengine's evaluate; afterwards the next evaluation may warn again
+        about non-finite predictions (on every process)."""
+        try:
+            return super().evaluate(size)
+        finally:
+            self._nonfinite_warned = False
+
     def compute_metrics(self, results: list) -> dict:
         """Drop skipped samples, log how many, then :meth:`summarize`; all
         metrics are NaN if any evaluated pixel has a non-finite prediction."""
-        self._nonfinite_warned = False
         used = [r for r in results if r is not None]
         skipped = len(results) - len(used)
         print_log(f'{self.prefix}: evaluated {len(used)} samples, skipped {skipped} '
