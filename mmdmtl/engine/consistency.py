@@ -5,7 +5,11 @@ A multi-task config names its tasks three times: in ``model.decode_head.tasks``
 evaluator's per-task metrics. If they disagree, training either crashes deep
 inside a loss or, worse, silently ignores a task (labels nobody predicts,
 predictions nobody evaluates, a semantic head with the wrong number of
-classes). :class:`~mmdmtl.engine.MTLRunner` calls
+classes). The Δm ``baselines`` of a ``MultiTaskMetric`` must also name
+metrics that its sub-metrics compute: a child config that narrows
+``task_metrics`` but not ``baselines`` (mmengine merges dicts with the base
+config's) would otherwise crash at the first validation, hours into
+training. :class:`~mmdmtl.engine.MTLRunner` calls
 :func:`check_runner_consistency` before it trains, validates or tests, so
 such a config fails at once with a message that names both sides.
 """
@@ -140,6 +144,73 @@ def check_evaluator_tasks(tasks: Iterable[str], evaluator: Any,
             'metrics or add the tasks to the head.')
 
 
+def declared_metric_keys(metric: Any) -> Optional[List[str]]:
+    """The keys a metric declares it returns (``metric.metric_keys()``, see
+    :class:`~mmdmtl.evaluation.BaseTaskMetric`), or ``None`` for a metric
+    that does not declare them (e.g. a plain mmseg metric)."""
+    keys = getattr(metric, 'metric_keys', None)
+    if not callable(keys):
+        return None
+    keys = list(keys())
+    return keys or None
+
+
+def _metrics_with_baselines(evaluator: Any) -> List[Any]:
+    """Every metric inside ``evaluator`` (an Evaluator, a metric or a list)
+    that has non-empty Δm ``baselines`` and sub-``metrics``."""
+    found: List[Any] = []
+    stack: List[Any] = [evaluator]
+    while stack:
+        obj = stack.pop(0)
+        if isinstance(obj, (list, tuple)):
+            stack.extend(obj)
+            continue
+        inner = getattr(obj, 'metrics', None)
+        if isinstance(getattr(obj, 'baselines', None), Mapping) and obj.baselines \
+                and isinstance(inner, (list, tuple)):
+            found.append(obj)
+        elif isinstance(inner, (list, tuple)):
+            stack.extend(inner)
+    return found
+
+
+def check_evaluator_baselines(evaluator: Any, where: str = 'val_evaluator') -> None:
+    """Raise if a ``MultiTaskMetric``'s Δm baselines name metrics that its
+    sub-metrics do not compute.
+
+    Keys of sub-metrics that do not declare their outputs (see
+    :func:`declared_metric_keys`) cannot be checked and are accepted.
+
+    Args:
+        evaluator: A built Evaluator, metric or list of metrics.
+        where: Names the evaluator in the message (e.g. ``'val_evaluator'``).
+
+    Raises:
+        TaskConfigMismatchError: naming the baseline keys that will not be
+            computed and the keys that will.
+    """
+    for metric in _metrics_with_baselines(evaluator):
+        computed: List[str] = []
+        opaque = set()
+        for sub in metric.metrics:
+            keys = declared_metric_keys(sub)
+            if keys is None:
+                opaque.add(getattr(sub, 'prefix', None))
+            else:
+                computed.extend(keys)
+        missing = [
+            k for k in metric.baselines
+            if k not in computed and (k.rsplit('/', 1)[0] if '/' in k else None) not in opaque
+        ]
+        if missing:
+            raise TaskConfigMismatchError(
+                f'Config mismatch: {where}.baselines names {missing}, which {where} does '
+                f'not compute (its metrics are {computed}), so Δm would fail at the first '
+                'evaluation. Give a baseline only for evaluated metrics; note that a child '
+                "config's `baselines` dict is merged with its base config's: replace it "
+                "with baselines={'_delete_': True, ...}.")
+
+
 def check_runner_consistency(model: Any, loops: Sequence[tuple]) -> None:
     """Check a model against the datasets and evaluators of built loops.
 
@@ -150,9 +221,14 @@ def check_runner_consistency(model: Any, loops: Sequence[tuple]) -> None:
             yet) is skipped.
 
     Raises:
-        TaskConfigMismatchError: see :func:`check_head_matches_metainfo` and
-            :func:`check_evaluator_tasks`.
+        TaskConfigMismatchError: see :func:`check_head_matches_metainfo`,
+            :func:`check_evaluator_tasks` and
+            :func:`check_evaluator_baselines`.
     """
+    for name, loop in loops:
+        evaluator = getattr(loop, 'evaluator', None)
+        if evaluator is not None:
+            check_evaluator_baselines(evaluator, where=name.replace('dataloader', 'evaluator'))
     tasks = head_tasks(model)
     if tasks is None:
         return

@@ -9,12 +9,14 @@ from .boundary import (
 )
 from .delta_m import HEADLINE_METRICS, delta_m, flatten_baselines, metric_higher_is_better
 from .depth import (
+    DEPTH_METRIC_NAMES,
     DEPTH_STAT_KEYS,
     depth_metrics_from_statistics,
     depth_statistics,
     depth_valid_mask,
 )
 from .normal import (
+    NORMAL_METRIC_NAMES,
     NORMAL_THRESHOLDS,
     normal_angular_error,
     normal_metrics_from_statistics,
@@ -25,8 +27,9 @@ from .saliency import saliency_max_f, saliency_statistics, saliency_thresholds
 __all__ = [
     'COUNT_KEYS', 'boundary_counts', 'boundary_scores', 'hed_thresholds',
     'match_boundary_pixels', 'thin_binary', 'HEADLINE_METRICS', 'delta_m', 'flatten_baselines',
-    'metric_higher_is_better', 'DEPTH_STAT_KEYS', 'depth_metrics_from_statistics',
-    'depth_statistics', 'depth_valid_mask', 'NORMAL_THRESHOLDS', 'normal_angular_error',
+    'metric_higher_is_better', 'DEPTH_METRIC_NAMES', 'DEPTH_STAT_KEYS',
+    'depth_metrics_from_statistics', 'depth_statistics', 'depth_valid_mask',
+    'NORMAL_METRIC_NAMES', 'NORMAL_THRESHOLDS', 'normal_angular_error',
     'normal_metrics_from_statistics', 'normal_statistics', 'saliency_max_f',
     'saliency_statistics', 'saliency_thresholds'
 ]

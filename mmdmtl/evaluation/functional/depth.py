@@ -7,6 +7,12 @@ numbers are not comparable. Here every image contributes additive sufficient
 statistics (:func:`depth_statistics`); the metrics are computed once from
 their sum (:func:`depth_metrics_from_statistics`), which makes the result
 independent of batch size and process count.
+
+Non-finite predictions: a NaN or +-inf predicted depth at a pixel with valid
+ground truth is counted (``nonfinite``) and makes **every** metric of the set
+NaN. A non-finite output is a failure of the model; scoring it as some
+number (NaN fails every ``ratio < 1.25`` test, ``-inf`` would be clamped to
+``pred_min``) could hide the failure or even improve a score.
 """
 from typing import Dict, Optional
 
@@ -14,7 +20,10 @@ import numpy as np
 import torch
 
 #: Order of the entries of the statistics vector.
-DEPTH_STAT_KEYS = ('n', 'abs', 'sq', 'abs_rel', 'sq_rel', 'log_sq', 'd1', 'd2', 'd3')
+DEPTH_STAT_KEYS = ('n', 'abs', 'sq', 'abs_rel', 'sq_rel', 'log_sq', 'd1', 'd2', 'd3',
+                   'nonfinite')
+#: Metric names returned by :func:`depth_metrics_from_statistics`.
+DEPTH_METRIC_NAMES = ('absErr', 'rmse', 'abs_rel', 'sq_rel', 'log_rmse', 'd1', 'd2', 'd3')
 
 
 def depth_valid_mask(gt: torch.Tensor,
@@ -61,7 +70,8 @@ def depth_statistics(pred: torch.Tensor,
         float64 array ordered as :data:`DEPTH_STAT_KEYS`: the number of valid
         pixels, then the sums of ``|p-g|``, ``(p-g)^2``, ``|p-g|/g``,
         ``(p-g)^2/g``, ``(ln p - ln g)^2`` and the counts of
-        ``max(p/g, g/p) < 1.25^k`` for k = 1, 2, 3.
+        ``max(p/g, g/p) < 1.25^k`` for k = 1, 2, 3, and the number of valid
+        pixels whose prediction is not finite (``nonfinite``).
 
     Raises:
         ValueError: if the shapes differ.
@@ -71,7 +81,9 @@ def depth_statistics(pred: torch.Tensor,
                          f'ground truth shape {tuple(gt.shape)}')
     valid = depth_valid_mask(gt, min_depth, max_depth)
     g = gt[valid].double()
-    p = pred[valid].double().clamp(min=pred_min)
+    p = pred[valid].double()
+    nonfinite = (~torch.isfinite(p)).sum().double()
+    p = p.clamp(min=pred_min)
     diff = p - g
     ratio = torch.maximum(p / g, g / p)
     log_diff = torch.log(p) - torch.log(g)
@@ -85,6 +97,7 @@ def depth_statistics(pred: torch.Tensor,
         (ratio < 1.25).sum().double(),
         (ratio < 1.25**2).sum().double(),
         (ratio < 1.25**3).sum().double(),
+        nonfinite,
     ])
     return stats.cpu().numpy()
 
@@ -100,13 +113,13 @@ def depth_metrics_from_statistics(stats: np.ndarray) -> Dict[str, float]:
         ``rmse``, ``abs_rel``, ``sq_rel``, ``log_rmse`` (natural log) and
         ``d1``/``d2``/``d3`` (fraction in [0, 1] of pixels with
         ``max(p/g, g/p)`` below 1.25, 1.25², 1.25³, as mmseg's
-        ``DepthMetric``). All NaN if there is no valid pixel.
+        ``DepthMetric``). All NaN if there is no valid pixel or if any valid
+        pixel has a non-finite prediction (``stats['nonfinite'] > 0``).
     """
     s = dict(zip(DEPTH_STAT_KEYS, np.asarray(stats, dtype=np.float64)))
     n = s['n']
-    if n <= 0:
-        return {k: float('nan') for k in
-                ('absErr', 'rmse', 'abs_rel', 'sq_rel', 'log_rmse', 'd1', 'd2', 'd3')}
+    if n <= 0 or s.get('nonfinite', 0.0) != 0:
+        return {k: float('nan') for k in DEPTH_METRIC_NAMES}
     return {
         'absErr': float(s['abs'] / n),
         'rmse': float(np.sqrt(s['sq'] / n)),

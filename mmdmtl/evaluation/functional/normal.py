@@ -12,6 +12,13 @@ distinct bins, not of pixels. The reported median is the mean of the centres
 of the bins holding the two middle order statistics, so it is within **half a
 bin width** (0.005° by default) of the exact median. An exact mode that keeps
 every angle is also provided for small sets.
+
+Non-finite predictions: a predicted vector with a NaN or +-inf component at
+a valid pixel has no defined angle. Such pixels are counted (``nonfinite``)
+and make **every** statistic of the set NaN -- mean, median, RMSE and the
+within-t° percentages agree. (Formerly the median cast a NaN angle to bin 0
+and counted it as a perfect 0° pixel.) A non-finite output is a failure of
+the model and must never improve a score.
 """
 from typing import Dict, List, Tuple
 
@@ -20,6 +27,8 @@ import torch
 
 #: Thresholds (degrees) of the "% of pixels within" metrics.
 NORMAL_THRESHOLDS = (11.25, 22.5, 30.0)
+#: Metric names returned by :func:`normal_metrics_from_statistics`.
+NORMAL_METRIC_NAMES = ('mean', 'median', 'rmse') + tuple(f'a{t:g}' for t in NORMAL_THRESHOLDS)
 
 
 def normal_angular_error(pred: torch.Tensor,
@@ -34,7 +43,8 @@ def normal_angular_error(pred: torch.Tensor,
 
     Returns:
         ``(angles, valid)``: float64 angles in degrees of the valid pixels
-        (1-D) and the ``(H, W)`` bool mask of valid pixels.
+        (1-D) and the ``(H, W)`` bool mask of valid pixels. The angle is NaN
+        where the predicted vector has a non-finite component.
 
     Raises:
         ValueError: if the shapes differ or are not ``(3, H, W)``.
@@ -47,8 +57,11 @@ def normal_angular_error(pred: torch.Tensor,
     valid = torch.isfinite(g_norm) & (g_norm > 0)
     g = g[:, valid] / g_norm[valid]
     p = pred[:, valid].double()
+    finite = torch.isfinite(p).all(dim=0)
     p = p / p.norm(dim=0).clamp(min=1e-12)
     angles = 2.0 * torch.atan2((p - g).norm(dim=0), (p + g).norm(dim=0))
+    # inf / inf and NaN components give NaN; make every non-finite vector NaN
+    angles = torch.where(finite, angles, torch.full_like(angles, float('nan')))
     return torch.rad2deg(angles), valid
 
 
@@ -65,22 +78,27 @@ def normal_statistics(pred: torch.Tensor,
         keep_angles: Also keep every angle (float64) for an exact median.
 
     Returns:
-        dict with ``n`` (valid pixels), ``sum`` and ``sum_sq`` of angles,
-        ``within`` (counts below each of :data:`NORMAL_THRESHOLDS`),
-        ``bins``/``counts`` (sparse histogram: uint16 bin indices and int32
-        counts, 6 bytes per non-empty bin, at most ~108 kB per image at the
-        default 0.01 deg bins) and, if requested, ``angles``.
+        dict with ``n`` (valid pixels), ``nonfinite`` (valid pixels whose
+        predicted vector is not finite), ``sum`` and ``sum_sq`` of the
+        angles (NaN if ``nonfinite > 0``), ``within`` (counts below each of
+        :data:`NORMAL_THRESHOLDS`), ``bins``/``counts`` (sparse histogram of
+        the finite angles: uint16 bin indices and int32 counts, 6 bytes per
+        non-empty bin, at most ~108 kB per image at the default 0.01 deg
+        bins) and, if requested, ``angles``.
     """
     angles, _ = normal_angular_error(pred, gt)
     a = angles.cpu().numpy()
+    finite = np.isfinite(a)
+    af = a[finite]
     num_bins = int(np.ceil(180.0 / bin_width))
-    idx = np.minimum((a / bin_width).astype(np.int64), num_bins - 1)
+    idx = np.minimum((af / bin_width).astype(np.int64), num_bins - 1)
     bins, counts = np.unique(idx, return_counts=True)
     out = dict(
         n=int(a.size),
+        nonfinite=int(a.size - af.size),
         sum=float(a.sum()),
         sum_sq=float((a * a).sum()),
-        within=np.array([(a < t).sum() for t in NORMAL_THRESHOLDS], dtype=np.int64),
+        within=np.array([(af < t).sum() for t in NORMAL_THRESHOLDS], dtype=np.int64),
         bins=bins.astype(np.uint16 if num_bins <= 65536 else np.int32),
         counts=counts.astype(np.int32))
     if keep_angles:
@@ -114,12 +132,12 @@ def normal_metrics_from_statistics(stats: List[dict],
     Returns:
         ``mean``, ``median``, ``rmse`` (degrees) and ``a11.25``, ``a22.5``,
         ``a30`` (percent of valid pixels with error below the threshold). All
-        NaN if the set has no valid pixel.
+        NaN if the set has no valid pixel or if any valid pixel has a
+        non-finite prediction (see the module docstring).
     """
-    keys = ('mean', 'median', 'rmse') + tuple(f'a{t:g}' for t in NORMAL_THRESHOLDS)
     n = sum(s['n'] for s in stats)
-    if n == 0:
-        return {k: float('nan') for k in keys}
+    if n == 0 or sum(s.get('nonfinite', 0) for s in stats) > 0:
+        return {k: float('nan') for k in NORMAL_METRIC_NAMES}
     total = sum(s['sum'] for s in stats)
     total_sq = sum(s['sum_sq'] for s in stats)
     within = np.sum([s['within'] for s in stats], axis=0)

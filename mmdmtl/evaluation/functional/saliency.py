@@ -5,6 +5,12 @@ At each threshold the true positives, predicted positives and actual
 positives of all valid pixels of the set are summed; precision and recall
 come from these sums, ``F = (1 + b2) P R / (b2 P + R)`` with ``b2 = 0.3``,
 and maxF is the best F over the thresholds (NaN F counts as 0).
+
+Non-finite predictions: a NaN probability is below every threshold, so it
+would be scored as a confident "not salient" (a free true negative). Instead
+the valid pixels with a non-finite prediction (NaN or +-inf) are counted and
+make maxF NaN: a non-finite output is a failure and must never improve a
+score.
 """
 from typing import Dict
 
@@ -37,14 +43,16 @@ def saliency_statistics(prob: torch.Tensor,
             default: that is a bug of the reference code, not the protocol.
 
     Returns:
-        int64 array ``(T, 4)``: true positives, predicted positives, actual
-        positives and (repeated) the number of valid pixels.
+        int64 array ``(T, 5)``: true positives, predicted positives, actual
+        positives and (repeated on every row) the number of valid pixels and
+        the number of valid pixels with a non-finite prediction.
     """
     if prob.shape != gt.shape:
         raise ValueError(f'saliency prediction {tuple(prob.shape)} and ground truth '
                          f'{tuple(gt.shape)} differ in shape')
     valid = gt != ignore_index
     p = prob[valid].float()
+    nonfinite = (~torch.isfinite(p)).sum()
     if sigmoid_quirk:
         p = torch.sigmoid(p)
     g = gt[valid] > 0
@@ -53,7 +61,8 @@ def saliency_statistics(prob: torch.Tensor,
     pp = pos.sum(dim=1)
     ap = g.sum().expand_as(tp)
     nv = torch.tensor(g.numel()).expand_as(tp)
-    return torch.stack([tp, pp, ap, nv], dim=1).cpu().numpy().astype(np.int64)
+    bad = nonfinite.to(tp.device).expand_as(tp)
+    return torch.stack([tp, pp, ap, nv, bad], dim=1).cpu().numpy().astype(np.int64)
 
 
 def saliency_max_f(counts: np.ndarray, beta_sq: float = 0.3) -> Dict[str, float]:
@@ -61,12 +70,15 @@ def saliency_max_f(counts: np.ndarray, beta_sq: float = 0.3) -> Dict[str, float]
 
     Returns:
         ``maxF`` and the threshold index ``best`` it was reached at; ``maxF``
-        is NaN when the set has no valid pixel.
+        is NaN (``best`` -1) when the set has no valid pixel or any valid
+        pixel has a non-finite prediction (5th column > 0).
     """
     counts = np.asarray(counts, dtype=np.float64)
     if counts.ndim != 2 or counts.shape[0] == 0 or counts[0, 3] == 0:
         return dict(maxF=float('nan'), best=-1)
-    tp, pp, ap, _ = counts.T
+    if counts.shape[1] > 4 and counts[0, 4] > 0:
+        return dict(maxF=float('nan'), best=-1)
+    tp, pp, ap = counts.T[:3]
     with np.errstate(divide='ignore', invalid='ignore'):
         precision = tp / pp
         recall = tp / ap

@@ -28,7 +28,10 @@ class BoundaryMetric(BaseTaskMetric):
     Predictions are evaluated at the original resolution. With ``quantize``
     they are first truncated to 8 bit (``uint8(255 * p) / 255``) like the
     PNGs the MATLAB tool reads. Ground-truth pixels equal to ``ignore_index``
-    (e.g. padding) are removed from both maps. This is the slowest metric
+    (e.g. padding) are removed from both maps. A NaN / inf prediction at a
+    pixel that is not ignored makes odsF, oisF and AP NaN (a NaN is below
+    every threshold and would otherwise score as a free true negative) and is
+    reported in a warning (see :class:`BaseTaskMetric`). This is the slowest metric
     (about 1-2 s per 288x384 image with 99 thresholds on one CPU core); use
     fewer thresholds for quick validation during training.
 
@@ -48,6 +51,8 @@ class BoundaryMetric(BaseTaskMetric):
         >>> val_evaluator = dict(type='BoundaryMetric', max_dist=0.0075)
         >>> # -> {'edge/odsF': ..., 'edge/oisF': ..., 'edge/AP': ...}
     """
+
+    metric_names = ('odsF', 'oisF', 'AP')
 
     def __init__(self,
                  max_dist: float = 0.0075,
@@ -75,19 +80,30 @@ class BoundaryMetric(BaseTaskMetric):
         self.ignore_index = ignore_index
 
     def sample_statistics(self, pred: torch.Tensor, gt: torch.Tensor, sample: Any) -> np.ndarray:
-        """``(T, 4)`` int64 counts ``cntR, sumR, cntP, sumP`` of one image."""
+        """``(T, 5)`` int64: the counts ``cntR, sumR, cntP, sumP`` of one
+        image and (repeated on every row) the number of non-ignored pixels
+        with a non-finite prediction."""
         g = gt.reshape(gt.shape[-2:]).numpy()
         p = pred.reshape(gt.shape[-2:]).double().numpy()
+        ignore = g == self.ignore_index
+        nonfinite = int((~np.isfinite(p) & ~ignore).sum())
         if self.quantize:
             p = np.floor(np.clip(p, 0.0, 1.0) * 255.0) / 255.0
-        ignore = g == self.ignore_index
-        return boundary_counts(p, (g == 1) & ~ignore, self.thresholds, self.max_dist, self.thin,
-                               ignore if ignore.any() else None)
+        counts = boundary_counts(p, (g == 1) & ~ignore, self.thresholds, self.max_dist,
+                                 self.thin, ignore if ignore.any() else None)
+        return np.concatenate([counts, np.full((len(counts), 1), nonfinite, np.int64)], axis=1)
+
+    def nonfinite_pixels(self, entry: np.ndarray) -> int:
+        """Non-ignored pixels with a non-finite predicted probability."""
+        return int(entry[0, 4]) if len(entry) else 0
 
     def summarize(self, results: List[np.ndarray]) -> dict:
-        """ODS / OIS F and AP in percent."""
-        counts = np.stack(results) if results else np.zeros((0, self.thresholds.size, 4))
-        scores = boundary_scores(counts, self.thresholds)
+        """ODS / OIS F and AP in percent (NaN if a prediction is not finite)."""
+        counts = np.stack(results) if results else np.zeros((0, self.thresholds.size, 5))
+        if counts[..., 4].any():
+            nan = float('nan')
+            return dict(odsF=nan, oisF=nan, AP=nan)
+        scores = boundary_scores(counts[..., :4], self.thresholds)
         if results:
             print_log(f'{self.prefix}: ODS at threshold {scores["ods_threshold"]:.3f} '
                       f'(R={scores["odsR"]:.2f}, P={scores["odsP"]:.2f})', logger='current')

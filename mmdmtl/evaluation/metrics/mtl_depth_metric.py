@@ -6,7 +6,12 @@ import torch
 
 from mmdmtl.registry import METRICS
 
-from ..functional.depth import depth_metrics_from_statistics, depth_statistics
+from ..functional.depth import (
+    DEPTH_METRIC_NAMES,
+    DEPTH_STAT_KEYS,
+    depth_metrics_from_statistics,
+    depth_statistics,
+)
 from .base_task_metric import BaseTaskMetric
 
 
@@ -23,7 +28,8 @@ class MTLDepthMetric(BaseTaskMetric):
     ``d3`` (fractions). Invalid ground truth (0, NaN, inf and, if given,
     outside ``[min_depth, max_depth]``) is masked; predictions are clamped to
     at least ``pred_min`` before every metric (DiffusionMTL clamps ``<= 0``
-    to 1e-9).
+    to 1e-9). A NaN / inf prediction at a valid pixel makes every depth
+    metric NaN and is reported in a warning (see :class:`BaseTaskMetric`).
 
     Args:
         min_depth: Optional minimum valid ground-truth depth.
@@ -37,6 +43,8 @@ class MTLDepthMetric(BaseTaskMetric):
         >>> val_evaluator = dict(type='MTLDepthMetric')
         >>> # -> {'depth/absErr': ..., 'depth/rmse': ..., ...}
     """
+
+    metric_names = DEPTH_METRIC_NAMES
 
     def __init__(self,
                  min_depth: Optional[float] = None,
@@ -53,11 +61,16 @@ class MTLDepthMetric(BaseTaskMetric):
         self.pred_min = pred_min
 
     def sample_statistics(self, pred: torch.Tensor, gt: torch.Tensor, sample: Any) -> np.ndarray:
-        """Summed errors and valid-pixel count of one image (9 float64)."""
+        """Summed errors, valid-pixel and non-finite-prediction counts of one
+        image (float64, ordered as ``DEPTH_STAT_KEYS``)."""
         return depth_statistics(pred.reshape(gt.shape).float(), gt.float(), self.min_depth,
                                 self.max_depth, self.pred_min)
 
+    def nonfinite_pixels(self, entry: np.ndarray) -> int:
+        """Valid pixels with a non-finite predicted depth."""
+        return int(entry[DEPTH_STAT_KEYS.index('nonfinite')])
+
     def summarize(self, results: List[np.ndarray]) -> dict:
         """Pooled metrics from the summed statistics."""
-        stats = np.sum(results, axis=0) if results else np.zeros(9)
+        stats = np.sum(results, axis=0) if results else np.zeros(len(DEPTH_STAT_KEYS))
         return depth_metrics_from_statistics(stats)

@@ -51,6 +51,8 @@ class MTLIoUMetric(BaseTaskMetric):
         >>> # -> {'semseg/mIoU': ..., 'semseg/aAcc': ..., 'semseg/mAcc': ...}
     """
 
+    metric_names = ('aAcc', 'mIoU', 'mAcc')
+
     def __init__(self,
                  task: str = 'semseg',
                  num_classes: Optional[int] = None,

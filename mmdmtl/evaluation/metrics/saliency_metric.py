@@ -25,6 +25,10 @@ class SaliencyMetric(BaseTaskMetric):
     and the effective thresholds are ``logit(t)``). That quirk is **not**
     reproduced by default; ``sigmoid_quirk=True`` reproduces it.
 
+    A NaN / inf predicted probability at a valid pixel makes ``maxF`` NaN
+    (a NaN is below every threshold and would otherwise score as a free
+    true negative) and is reported in a warning (see :class:`BaseTaskMetric`).
+
     Args:
         beta_sq: ``beta^2`` of the F-measure.
         threshold_step: Step of the thresholds ``arange(step, 1, step)``.
@@ -37,6 +41,8 @@ class SaliencyMetric(BaseTaskMetric):
     Example:
         >>> val_evaluator = dict(type='SaliencyMetric')  # -> {'sal/maxF': ...}
     """
+
+    metric_names = ('maxF',)
 
     def __init__(self,
                  beta_sq: float = 0.3,
@@ -55,13 +61,18 @@ class SaliencyMetric(BaseTaskMetric):
         self.sigmoid_quirk = sigmoid_quirk
 
     def sample_statistics(self, pred: torch.Tensor, gt: torch.Tensor, sample: Any) -> np.ndarray:
-        """``(T, 4)`` counts: TP, predicted positives, actual positives, valid."""
+        """``(T, 5)`` counts: TP, predicted positives, actual positives, valid,
+        non-finite predictions."""
         return saliency_statistics(pred.reshape(gt.shape), gt, self.thresholds,
                                    self.ignore_index, self.sigmoid_quirk)
 
+    def nonfinite_pixels(self, entry: np.ndarray) -> int:
+        """Valid pixels with a non-finite predicted probability."""
+        return int(entry[0, 4]) if len(entry) else 0
+
     def summarize(self, results: List[np.ndarray]) -> dict:
         """maxF in percent over the summed counts."""
-        counts = np.sum(results, axis=0) if results else np.zeros((0, 4))
+        counts = np.sum(results, axis=0) if results else np.zeros((0, 5))
         out = saliency_max_f(counts, self.beta_sq)
         if out['best'] >= 0:
             print_log(f'{self.prefix}: maxF at threshold '

@@ -5,7 +5,11 @@ import torch
 
 from mmdmtl.registry import METRICS
 
-from ..functional.normal import normal_metrics_from_statistics, normal_statistics
+from ..functional.normal import (
+    NORMAL_METRIC_NAMES,
+    normal_metrics_from_statistics,
+    normal_statistics,
+)
 from .base_task_metric import BaseTaskMetric
 
 
@@ -28,6 +32,12 @@ class SurfaceNormalMetric(BaseTaskMetric):
     ``exact_median=True`` keeps every angle instead (exact; memory grows with
     the number of pixels, for small sets only).
 
+    A predicted vector with a NaN / inf component at a valid pixel has no
+    angle: it makes **every** statistic (mean, median, rmse, a11.25, a22.5,
+    a30) NaN, and a warning gives the number of such pixels and names the
+    first sample (see :class:`BaseTaskMetric`). A zero predicted vector is
+    finite and scores 90°.
+
     Note:
         MTPSL's logged "median" column is actually an RMSE and its valid mask
         is ``sum(gt) != 0``; DiffusionMTL reports only the mean.
@@ -43,6 +53,8 @@ class SurfaceNormalMetric(BaseTaskMetric):
         >>> val_evaluator = dict(type='SurfaceNormalMetric')
         >>> # -> {'normal/mean': ..., 'normal/median': ..., ...}
     """
+
+    metric_names = NORMAL_METRIC_NAMES
 
     def __init__(self,
                  bin_width: float = 0.01,
@@ -61,6 +73,10 @@ class SurfaceNormalMetric(BaseTaskMetric):
     def sample_statistics(self, pred: torch.Tensor, gt: torch.Tensor, sample: Any) -> dict:
         """Sums, threshold counts and the sparse angle histogram of one image."""
         return normal_statistics(pred.float(), gt.float(), self.bin_width, self.exact_median)
+
+    def nonfinite_pixels(self, entry: dict) -> int:
+        """Valid pixels whose predicted vector is not finite."""
+        return int(entry.get('nonfinite', 0))
 
     def summarize(self, results: List[dict]) -> dict:
         """Pooled mean / median / rmse / within-threshold percentages."""
