@@ -187,16 +187,16 @@ def safe_torch_load(filename: str, map_location: Any = None) -> Any:
     size = osp.getsize(filename)
     if size == 0:
         raise CheckpointReadError(
-            f'Checkpoint {filename} is empty (0 bytes): the run that wrote it '
-            'was probably killed or the disk was full.')
+            f'Could not load checkpoint {filename}: it is empty (0 bytes); the '
+            'run that wrote it was probably killed or the disk was full.')
     try:
         return torch.load(filename, map_location=map_location,
                           weights_only=True)
     except Exception as e:  # noqa: BLE001 - re-raised with context
         if _is_damage(e):
             raise CheckpointReadError(
-                f'Checkpoint {filename} ({size} bytes) is truncated or corrupt '
-                f'and cannot be read: {_first_line(e)}') from e
+                f'Could not load checkpoint {filename} ({size} bytes): it is '
+                f'truncated or corrupt: {_first_line(e)}') from e
         if not isinstance(e, pickle.UnpicklingError):
             raise RuntimeError(f'Could not load checkpoint {filename}: '
                                f'{_first_line(e)}') from e
