@@ -153,7 +153,8 @@ def _first_line(e: BaseException) -> str:
     lines = [re.sub(r'\x1b\[[0-9;]*m', '', line).strip()
              for line in str(e).splitlines()]
     lines = [line for line in lines if line]
-    detail = [line for line in lines if line.startswith('WeightsUnpickler error')]
+    detail = [line.split(' Please use')[0] for line in lines
+              if line.startswith('WeightsUnpickler error')]  # drop torch's allow-list advice
     return (detail or lines or [type(e).__name__])[0]
 
 
