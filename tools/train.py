@@ -8,7 +8,12 @@ Same flags as mmsegmentation's ``tools/train.py``::
 
 Runs on :class:`mmdmtl.engine.MTLRunner` unless the config names another
 ``runner_type``; its checkpoints load with torch's safe unpickler, so
-``--resume`` works on torch >= 2.6.
+``--resume`` works on torch >= 2.6 (a file that needs full unpickling is
+refused with the ``tools/convert_checkpoint.py`` command). ``--resume``
+without a file continues from the newest intact checkpoint of the work dir
+(skipping, with a warning, a missing or truncated one). The run locks
+``<work_dir>/.lock``: a second training run in the same work dir stops with
+an error naming the first.
 """
 import argparse
 import logging
@@ -29,7 +34,7 @@ def parse_args() -> argparse.Namespace:
         type=str,
         const='auto',
         help='resume from the given checkpoint, or, without a value, from '
-        'the latest checkpoint in the work dir')
+        'the newest intact checkpoint in the work dir')
     parser.add_argument(
         '--amp',
         action='store_true',

@@ -1,8 +1,17 @@
 from . import hooks  # noqa: F401
 from .amp import CPUAmpOptimWrapper, enable_amp
-from .runner import MTLRunner, message_hub_from_safe, safe_torch_load, to_safe_state
+from .runner import (
+                     CheckpointReadError,
+                     MTLRunner,
+                     UnsafeCheckpointError,
+                     message_hub_from_safe,
+                     safe_torch_load,
+                     to_safe_state,
+)
+from .work_dir_lock import WorkDirLock, WorkDirLockedError
 
 __all__ = [
     'MTLRunner', 'safe_torch_load', 'to_safe_state', 'message_hub_from_safe',
-    'CPUAmpOptimWrapper', 'enable_amp'
+    'CPUAmpOptimWrapper', 'enable_amp', 'CheckpointReadError', 'UnsafeCheckpointError',
+    'WorkDirLock', 'WorkDirLockedError'
 ]

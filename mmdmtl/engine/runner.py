@@ -16,11 +16,29 @@ allowed), and turning safe loading off for every file would let a downloaded
   :func:`to_safe_state` / :func:`message_hub_from_safe`), which the safe
   unpickler accepts;
 * loads every checkpoint (``load_from``, ``--resume``, ``tools/test.py``)
-  with ``weights_only=True``;
-* for ``--resume`` only, and only for a checkpoint inside the run's own
-  ``work_dir`` (written by this very experiment, e.g. with plain mmengine),
-  falls back to a full unpickle with a warning. Anything else that the safe
-  unpickler rejects raises an error that names the file.
+  with ``weights_only=True`` and never falls back to full unpickling: a
+  file the safe unpickler refuses (a plain-mmengine checkpoint, or a planted
+  or downloaded one, wherever it lies) raises :class:`UnsafeCheckpointError`
+  with the ``tools/convert_checkpoint.py`` command for files you trust; an
+  empty, truncated or corrupt file raises :class:`CheckpointReadError`
+  naming it.
+
+It protects a run's ``work_dir``:
+
+* ``--resume`` without a file (auto-resume) tries this work_dir's
+  checkpoints newest first and skips (with a warning naming it) a missing,
+  empty or truncated one, or one whose bytes differ from the SHA-256 the run
+  recorded when saving it (:mod:`.checkpoint_manifest`); the path in
+  ``last_checkpoint`` is looked up in the work_dir being resumed, and
+  checkpoint paths restored from the message hub (``best_ckpt``,
+  ``last_ckpt``) are moved into it, so resuming a copied work_dir neither
+  reads nor deletes files of the original (:mod:`.resume_candidates`);
+* training holds an exclusive lock on ``<work_dir>/.lock``
+  (:class:`~.work_dir_lock.WorkDirLock`): a second training run in the same
+  work_dir stops with an error naming the first (pid, host, start time);
+* every run gets its own log folder (``<timestamp>``, ``<timestamp>_1``, ...
+  when two runs start within one second) and temporary checkpoint names
+  carry the process id.
 
 It also guards long runs against configuration mistakes:
 
@@ -40,14 +58,18 @@ It also guards long runs against configuration mistakes:
 import copy
 import os
 import os.path as osp
+import pickle
 import random
 import re
+import zipfile
 from contextlib import contextmanager
 from typing import Any, Callable, Dict, List, Mapping, Optional, Tuple, Union
 
 import numpy as np
 import torch
 from mmengine.device import get_device
+from mmengine.dist import broadcast_object_list, is_main_process
+from mmengine.hooks import CheckpointHook
 from mmengine.logging import HistoryBuffer, print_log
 from mmengine.model import MMDistributedDataParallel, convert_sync_batchnorm, is_model_wrapper
 from mmengine.runner import BaseLoop, Runner
@@ -55,7 +77,10 @@ from mmengine.runner.checkpoint import CheckpointLoader
 
 from mmdmtl.registry import RUNNERS
 
+from .checkpoint_manifest import MANIFEST_NAME, changed_since_saved, record_checkpoint
 from .consistency import check_runner_consistency, head_tasks
+from .resume_candidates import relocate, resume_candidates
+from .work_dir_lock import WorkDirLock, WorkDirLockedError
 
 #: Marker key identifying a HistoryBuffer converted to plain types.
 _HB_MARKER = '__mmdmtl_history_buffer__'
@@ -103,22 +128,88 @@ def message_hub_from_safe(obj: Any) -> Any:
     return obj
 
 
+class CheckpointReadError(RuntimeError):
+    """A checkpoint file is empty, truncated or otherwise unreadable."""
+
+
+class UnsafeCheckpointError(RuntimeError):
+    """The safe (``weights_only``) unpickler refused a checkpoint's content:
+    it is not in mmdmtl's safe format (a plain-mmengine checkpoint, a planted
+    or malicious file, or no checkpoint at all)."""
+
+
+def conversion_command(filename: str) -> str:
+    """The ``tools/convert_checkpoint.py`` command converting ``filename``
+    (for files from a trusted source only)."""
+    root, ext = osp.splitext(filename)
+    return (f'python tools/convert_checkpoint.py {filename} '
+            f'{root}_safe{ext or ".pth"} --trust')
+
+
+def _first_line(e: BaseException) -> str:
+    """The informative line of an exception's message (torch's unpickler
+    puts what it refused on a line starting ``WeightsUnpickler error``),
+    without terminal escape codes; the exception type if it has none."""
+    lines = [re.sub(r'\x1b\[[0-9;]*m', '', line).strip()
+             for line in str(e).splitlines()]
+    lines = [line for line in lines if line]
+    detail = [line.split(' Please use')[0] for line in lines
+              if line.startswith('WeightsUnpickler error')]  # drop torch's allow-list advice
+    return (detail or lines or [type(e).__name__])[0]
+
+
+def _is_damage(e: BaseException) -> bool:
+    """Whether ``torch.load`` failed because the file's bytes are damaged
+    (empty, truncated, not a zip archive) rather than because of the
+    environment (e.g. an unavailable device in ``map_location``)."""
+    if isinstance(e, PermissionError):
+        return False
+    if isinstance(e, (EOFError, OSError, zipfile.BadZipFile)):
+        return True
+    if isinstance(e, pickle.UnpicklingError):
+        return 'weights only' not in str(e).lower()
+    return isinstance(e, RuntimeError) and (
+        'PytorchStreamReader' in str(e) or 'zip archive' in str(e))
+
+
 def safe_torch_load(filename: str, map_location: Any = None) -> Any:
-    """``torch.load`` with ``weights_only=True``; errors name the file."""
+    """``torch.load`` with ``weights_only=True``; never unpickles anything
+    else. Errors name the file.
+
+    Raises:
+        FileNotFoundError: there is no such file.
+        CheckpointReadError: the file is empty, truncated or corrupt.
+        UnsafeCheckpointError: the safe unpickler refused the content; the
+            message prints the conversion command for trusted files.
+    """
     filename = osp.expanduser(filename)
     if not osp.isfile(filename):
         raise FileNotFoundError(f'Checkpoint {filename} can not be found.')
+    size = osp.getsize(filename)
+    if size == 0:
+        raise CheckpointReadError(
+            f'Could not load checkpoint {filename}: it is empty (0 bytes); the '
+            'run that wrote it was probably killed or the disk was full.')
     try:
         return torch.load(filename, map_location=map_location,
                           weights_only=True)
     except Exception as e:  # noqa: BLE001 - re-raised with context
-        raise RuntimeError(
+        if _is_damage(e):
+            raise CheckpointReadError(
+                f'Could not load checkpoint {filename} ({size} bytes): it is '
+                f'truncated or corrupt: {_first_line(e)}') from e
+        if not isinstance(e, pickle.UnpicklingError):
+            raise RuntimeError(f'Could not load checkpoint {filename}: '
+                               f'{_first_line(e)}') from e
+        raise UnsafeCheckpointError(
             f'Could not load checkpoint {filename} with the safe '
-            f'(weights_only) unpickler: {str(e).splitlines()[0]} ... '
-            'mmdmtl never unpickles arbitrary objects from a checkpoint '
-            'given by load_from. If this file comes from a source you trust, '
-            'convert it once with `python tools/convert_checkpoint.py '
-            f'{filename} OUT.pth --trust`.') from e
+            f'(weights_only) unpickler: {_first_line(e)} ... '
+            'mmdmtl never unpickles arbitrary objects from a checkpoint, '
+            'wherever the file lies (load_from, --resume, the work_dir). If '
+            'this file comes from a source you trust (e.g. a plain-mmengine '
+            'checkpoint of your own), convert it once with '
+            f'`{conversion_command(filename)}` and use the converted file; '
+            'otherwise delete it.') from e
 
 
 @contextmanager
@@ -174,6 +265,28 @@ class MTLRunner(Runner):
                 if launcher in ('pytorch', 'slurm'):
                     torch.distributed.init_process_group(**dist_cfg)
         super().setup_env(env_cfg)
+        self._timestamp = self._claim_log_dir(self._timestamp)
+
+    def _claim_log_dir(self, timestamp: str) -> str:
+        """A name for this run's log folder that no other run uses.
+
+        mmengine names it by the start second, so two runs started within
+        one second would share (and truncate) one log. The main process
+        creates ``<work_dir>/<timestamp>`` atomically, adding ``_1``, ``_2``,
+        ... while the name is taken, and sends the name to the other ranks.
+        """
+        name = [timestamp]
+        if is_main_process():
+            for n in range(10000):
+                candidate = timestamp if n == 0 else f'{timestamp}_{n}'
+                try:
+                    os.mkdir(osp.join(self._work_dir, candidate))
+                except FileExistsError:
+                    continue
+                name = [candidate]
+                break
+        broadcast_object_list(name)
+        return name[0]
 
     def wrap_model(self, model_wrapper_cfg: Optional[Dict],
                    model: torch.nn.Module) -> torch.nn.Module:
@@ -198,17 +311,55 @@ class MTLRunner(Runner):
             broadcast_buffers=False,
             find_unused_parameters=self.cfg.get('find_unused_parameters', False))
 
+    def train(self) -> torch.nn.Module:
+        """mmengine's training, holding the exclusive lock of the work_dir
+        (``<work_dir>/.lock``) for the whole run.
+
+        Raises:
+            WorkDirLockedError: another training run uses this work_dir; the
+                message names it (pid, host, start time, command).
+        """
+        with self._work_dir_locked():
+            return super().train()
+
+    @contextmanager
+    def _work_dir_locked(self):
+        """Lock the work_dir on the main process; every rank raises if that
+        fails (so no rank hangs waiting for the others)."""
+        lock = WorkDirLock(self.work_dir) if is_main_process() else None
+        error = [None]
+        if lock is not None:
+            try:
+                lock.acquire()
+            except WorkDirLockedError as e:
+                error = [str(e)]
+        broadcast_object_list(error)
+        if error[0] is not None:
+            raise WorkDirLockedError(error[0])
+        try:
+            yield
+        finally:
+            if lock is not None:
+                lock.release()
+
     def load_or_resume(self) -> None:
         """Check the config's consistency (head vs. datasets / evaluators of
-        the built loops), then mmengine's load/resume, then re-apply the
+        the built loops), then load or resume, then re-apply the
         checkpoint's RNG state once the train loop has skipped the
-        already-trained batches."""
+        already-trained batches.
+
+        An auto-resume (``resume=True`` without ``load_from``) tries the
+        work_dir's checkpoints newest first (see :meth:`auto_resume`)."""
         check_runner_consistency(self.model, [
             (name, loop) for name, loop in (
                 ('train_dataloader', self._train_loop), ('val_dataloader', self._val_loop),
                 ('test_dataloader', self._test_loop)) if isinstance(loop, BaseLoop)])
         self._resume_rng_state = None
-        super().load_or_resume()
+        if self._resume and self._load_from is None and not self._has_loaded:
+            if self.auto_resume():
+                self._has_loaded = True
+        else:
+            super().load_or_resume()
         state = self._resume_rng_state
         loop = getattr(self, '_train_loop', None)
         if state is None or loop is None or not hasattr(
@@ -219,17 +370,98 @@ class MTLRunner(Runner):
         loop.dataloader_iterator = _RestoreRngAfterSkip(
             loop.dataloader_iterator, loop._iter, state)
 
+    def auto_resume(self) -> bool:
+        """Resume from the newest readable checkpoint of this work_dir.
+
+        Candidates (:func:`~.resume_candidates.resume_candidates`): the file
+        ``last_checkpoint`` names, looked up in this run's checkpoint folder
+        (not at the recorded absolute path, which in a copied work_dir is the
+        original's), then the other ``iter_N.pth`` / ``epoch_N.pth`` by
+        decreasing N. A missing, empty, truncated or corrupt candidate is
+        skipped with a warning naming it. A candidate that the safe
+        unpickler refuses, or whose weights do not fit the model, stops the
+        run (its error names the file).
+
+        Returns:
+            True if a checkpoint was resumed, False if the work_dir has none
+            (training starts from scratch).
+
+        Raises:
+            CheckpointReadError: checkpoints exist but none is readable.
+        """
+        ckpt_dir = self._checkpoint_dir()
+        if ckpt_dir is None:  # remote storage: mmengine's behaviour
+            from mmengine.runner.checkpoint import find_latest_checkpoint
+            resume_from = find_latest_checkpoint(self.work_dir)
+            if resume_from is None:
+                return False
+            self.logger.info(f'Auto resumed from the latest checkpoint {resume_from}.')
+            self.resume(resume_from)
+            return True
+        hook = self._checkpoint_hook()
+        candidates, recorded = resume_candidates(
+            self.work_dir, ckpt_dir, getattr(hook, 'filename_tmpl', None))
+        if recorded is not None and candidates and candidates[0] != recorded:
+            self.logger.warning(
+                f'last_checkpoint records {recorded}; resuming from this '
+                f'work_dir\'s copy {candidates[0]} instead (paths are resolved '
+                'relative to the work_dir being resumed).')
+        if not candidates:
+            self.logger.info(f'No checkpoint found in {ckpt_dir}: training '
+                             'starts from scratch.')
+            return False
+        skipped = []
+        for path in candidates:
+            changed = changed_since_saved(path)
+            if changed is not None:
+                skipped.append(f'{path}: {changed}')
+                self.logger.warning(
+                    f'Skipped checkpoint {path} for resuming: {changed}. '
+                    'Trying the next newest checkpoint.')
+                continue
+            try:
+                self.resume(path)
+            except (FileNotFoundError, CheckpointReadError) as e:
+                reason = str(e)
+                skipped.append(f'{path}: {reason}')
+                self.logger.warning(
+                    f'Skipped checkpoint {path} for resuming: {reason} '
+                    'Trying the next newest checkpoint.')
+                continue
+            self.logger.info(f'Auto resumed from the latest checkpoint {path}.')
+            return True
+        raise CheckpointReadError(
+            f'Cannot resume: none of the checkpoints of {ckpt_dir} can be read ('
+            + '; '.join(skipped) + '). Delete the broken files to train from '
+            'scratch, or resume from a good checkpoint with --resume FILE.')
+
+    def _checkpoint_hook(self) -> Optional[CheckpointHook]:
+        return next((h for h in self.hooks if isinstance(h, CheckpointHook)), None)
+
+    def _checkpoint_dir(self) -> Optional[str]:
+        """The local folder the CheckpointHook writes to (the work_dir unless
+        its ``out_dir`` is set), or None for remote storage."""
+        hook = self._checkpoint_hook()
+        out_dir = getattr(hook, 'out_dir', None)
+        if out_dir is None or str(out_dir) == self.work_dir:
+            return self.work_dir
+        out_dir = str(out_dir)
+        if '://' in out_dir:
+            return None
+        if getattr(hook, 'file_backend', None) is not None:
+            return out_dir  # the hook's before_train already set its folder
+        return osp.join(out_dir, osp.basename(self.work_dir.rstrip(osp.sep)))
+
     def load_checkpoint(self,
                         filename: str,
                         map_location: Union[str, Callable] = 'cpu',
                         strict: bool = False,
                         revise_keys: list = [(r'^module.', '')]):
-        """Load a checkpoint safely (``weights_only=True``)."""
-        base_loader = _trusted_torch_load if getattr(
-            self, '_trust_resume_file', False) else safe_torch_load
+        """Load a checkpoint safely (``weights_only=True``); see
+        :func:`safe_torch_load` for the errors."""
 
         def loader(name: str, map_location: Any = None) -> Any:
-            ckpt = base_loader(name, map_location)
+            ckpt = safe_torch_load(name, map_location)
             self._check_checkpoint(name, ckpt, revise_keys)
             return ckpt
 
@@ -248,34 +480,15 @@ class MTLRunner(Runner):
                resume_optimizer: bool = True,
                resume_param_scheduler: bool = True,
                map_location: Union[str, Callable] = 'default') -> None:
-        """Resume training from ``filename``.
+        """Resume training from ``filename`` (safe loading only).
 
-        Checkpoints written by :class:`MTLRunner` load safely. A checkpoint
-        in the old (plain mmengine) format is fully unpickled only when it
-        lies inside this run's ``work_dir``, i.e. was written by this
-        experiment; otherwise the safe loader's error is raised.
+        Checkpoint paths restored from the checkpoint's message hub
+        (``last_ckpt``, ``best_ckpt*``) that lie outside this run's
+        checkpoint folder are replaced by the file of the same name inside
+        it, so the CheckpointHook never deletes a file of another work_dir
+        (e.g. the original of a copied work_dir). ``resumed_from`` records
+        the file used.
         """
-        try:
-            return self._resume_impl(filename, resume_optimizer,
-                                resume_param_scheduler, map_location)
-        except RuntimeError as e:
-            if ('safe (weights_only) unpickler' not in str(e)
-                    or not _is_inside(filename, self.work_dir)):
-                raise
-        print_log(
-            f'{filename} is a plain-mmengine checkpoint of this work_dir; '
-            'loading it with full unpickling because this run wrote it.',
-            logger='current', level=30)
-        self._trust_resume_file = True
-        try:
-            return self._resume_impl(filename, resume_optimizer,
-                                resume_param_scheduler, map_location)
-        finally:
-            self._trust_resume_file = False
-
-
-    def _resume_impl(self, filename, resume_optimizer, resume_param_scheduler,
-                map_location) -> None:
         self._last_loaded_meta = None
         self._resuming = True
         try:
@@ -283,9 +496,30 @@ class MTLRunner(Runner):
                            map_location)
         finally:
             self._resuming = False
+        self.resumed_from = filename
         meta = self._last_loaded_meta or {}
         self._resume_rng_state = meta.get('rng_state')
+        self._relocate_hub_paths()
 
+    def _relocate_hub_paths(self) -> None:
+        """Move checkpoint paths of the message hub's runtime info into this
+        run's checkpoint folder (see :meth:`resume`)."""
+        ckpt_dir = self._checkpoint_dir()
+        if ckpt_dir is None:
+            return
+        info = self.message_hub.runtime_info
+        for key in list(info):
+            value = info[key]
+            if not (key == 'last_ckpt' or key.startswith('best_ckpt')) or not (
+                    isinstance(value, str) and value and '://' not in value):
+                continue
+            moved = relocate(value, ckpt_dir)
+            if moved != value:
+                self.logger.warning(
+                    f'The resumed checkpoint records {key}={value}, outside '
+                    f'this run\'s checkpoint folder; using {moved} instead (files '
+                    'outside the work_dir are never replaced or deleted).')
+                self.message_hub.update_info(key, moved)
 
     def _check_checkpoint(self, filename: str, checkpoint: Any,
                           revise_keys: list) -> None:
@@ -461,20 +695,6 @@ class _RestoreRngAfterSkip:
         return getattr(self._it, name)
 
 
-def _trusted_torch_load(filename: str, map_location: Any = None) -> Any:
-    """Full unpickling; used only for resuming this run's own files."""
-    return torch.load(osp.expanduser(filename), map_location=map_location,
-                      weights_only=False)
-
-
-def _is_inside(path: str, folder: Optional[str]) -> bool:
-    if folder is None:
-        return False
-    path = osp.realpath(osp.expanduser(path))
-    folder = osp.realpath(osp.expanduser(folder))
-    return osp.commonpath([path, folder]) == folder
-
-
 class _SafeSaveContext:
     """Make ``mmengine.runner.checkpoint.save_checkpoint`` write safe types.
 
@@ -499,9 +719,14 @@ class _SafeSaveContext:
                 return self._orig(checkpoint, filename, *args, **kwargs)
             # local file: write a temporary file, then rename it, so that a
             # run killed while saving never leaves a truncated checkpoint
-            tmp = f'{filename}.part'
+            tmp = f'{filename}.{os.getpid()}.part'
             self._orig(checkpoint, tmp, **kwargs)
             os.replace(tmp, filename)
+            try:
+                record_checkpoint(filename)
+            except OSError as e:
+                print_log(f'Could not record the SHA-256 of {filename} in '
+                          f'{MANIFEST_NAME}: {e}', logger='current', level=30)
 
         runner_mod.save_checkpoint = safe_save
 

@@ -11,7 +11,13 @@ from mmengine.logging import HistoryBuffer
 from mmengine.model import BaseModel
 from torch.utils.data import Dataset
 
-from mmdmtl.engine.runner import MTLRunner, message_hub_from_safe, safe_torch_load, to_safe_state
+from mmdmtl.engine.runner import (
+    MTLRunner,
+    UnsafeCheckpointError,
+    message_hub_from_safe,
+    safe_torch_load,
+    to_safe_state,
+)
 from mmdmtl.registry import DATASETS, MODELS
 
 
@@ -132,7 +138,9 @@ def test_load_from_refuses_arbitrary_objects(tmp_path):
         runner.load_checkpoint(path)
 
 
-def test_resume_plain_checkpoint_only_inside_work_dir(tmp_path):
+def test_resume_never_unpickles_plain_checkpoint_inside_or_outside_work_dir(tmp_path):
+    """Location is no proof of origin: a plain-mmengine checkpoint is refused
+    (with the conversion command) inside the work_dir as well."""
     runner = MTLRunner.from_cfg(_cfg(str(tmp_path / 'w'), 2))
     runner.train()
     ck = torch.load(str(tmp_path / 'w' / 'iter_2.pth'), weights_only=True)
@@ -142,18 +150,12 @@ def test_resume_plain_checkpoint_only_inside_work_dir(tmp_path):
     torch.save(ck, inside)
     torch.save(ck, outside)
 
-    cfg = _cfg(str(tmp_path / 'w'), 3)
-    cfg.experiment_name = 'outside'
-    cfg.resume, cfg.load_from = True, outside
-    with pytest.raises(RuntimeError, match='safe'):
-        MTLRunner.from_cfg(cfg).train()
-
-    cfg = _cfg(str(tmp_path / 'w'), 3)
-    cfg.experiment_name = 'inside'
-    cfg.resume, cfg.load_from = True, inside
-    r = MTLRunner.from_cfg(cfg)
-    r.train()
-    assert r.iter == 3
+    for name, path in (('outside', outside), ('inside', inside)):
+        cfg = _cfg(str(tmp_path / 'w'), 3)
+        cfg.experiment_name = name
+        cfg.resume, cfg.load_from = True, path
+        with pytest.raises(UnsafeCheckpointError, match='convert_checkpoint.py'):
+            MTLRunner.from_cfg(cfg).train()
 
 
 def test_to_safe_state_round_trip():
