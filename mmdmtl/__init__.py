@@ -18,6 +18,12 @@ if not (_MMCV_MIN <= Version(mmcv.__version__) < _MMCV_MAX):
 if not (Version('0.10.0') <= Version(mmengine.__version__) < Version('1.0.0')):
     raise ImportError(f'mmdmtl needs mmengine>=0.10,<1.0, found '
                       f'{mmengine.__version__}.')
+import mmseg  # noqa: E402
+
+_MMSEG_MIN, _MMSEG_MAX = Version('1.2.2'), Version('1.3.0')
+if not (_MMSEG_MIN <= Version(mmseg.__version__) < _MMSEG_MAX):
+    raise ImportError(f'mmdmtl needs mmsegmentation>={_MMSEG_MIN},<{_MMSEG_MAX}, found '
+                      f'{mmseg.__version__}. Run `bash tools/install.sh`.')
 
 from . import datasets, engine, evaluation, models, structures, visualization  # noqa: E402,F401
 
