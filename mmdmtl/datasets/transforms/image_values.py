@@ -83,8 +83,13 @@ def image_to_uint8(img: np.ndarray,
 
 def _float_to_uint8(img: np.ndarray, source: str, float_scale: float,
                     nonfinite: str) -> np.ndarray:
-    finite = np.isfinite(img)
-    if not finite.all():
+    if img.dtype.itemsize < 4:  # float16: compute in float32
+        img = img.astype(np.float32)
+    if img.size == 0:
+        return img.astype(np.uint8)
+    lo, hi = float(img.min()), float(img.max())  # NaN / inf show up here
+    if not (np.isfinite(lo) and np.isfinite(hi)):
+        finite = np.isfinite(img)
         bad_px = ~finite.all(axis=-1) if img.ndim == 3 else ~finite
         n_bad, n_px = int(bad_px.sum()), int(bad_px.size)
         msg = (f'image {source}: {n_bad} of {n_px} pixels are NaN or infinite')
@@ -92,15 +97,14 @@ def _float_to_uint8(img: np.ndarray, source: str, float_scale: float,
             raise AnnotationReadError(msg)
         warnings.warn(f'{msg}; they are set to 0 (black)', ImageValueWarning,
                       stacklevel=3)
-        img = np.where(finite, img, 0)
-    scaled = img.astype(np.float64) * float(float_scale)
-    if scaled.size:
-        lo, hi = float(scaled.min()), float(scaled.max())
-        if lo < -FLOAT_RANGE_TOLERANCE or hi > 255 + FLOAT_RANGE_TOLERANCE:
-            raise AnnotationReadError(
-                f'image {source}: float pixels in [{lo / float_scale:.4g}, '
-                f'{hi / float_scale:.4g}] do not fit [0, {255 / float_scale:.4g}] '
-                f'(float images are multiplied by float_scale={float_scale:g} to '
-                f'reach [0, 255]; set float_scale=1 for floats in [0, 255], or '
-                f'rescale the file)')
+        img = np.where(finite, img, img.dtype.type(0))
+        lo, hi = float(img.min()), float(img.max())
+    scale = float(float_scale)
+    if lo * scale < -FLOAT_RANGE_TOLERANCE or hi * scale > 255 + FLOAT_RANGE_TOLERANCE:
+        raise AnnotationReadError(
+            f'image {source}: float pixels in [{lo:.4g}, {hi:.4g}] do not fit '
+            f'[0, {255 / scale:.4g}] (float images are multiplied by '
+            f'float_scale={scale:g} to reach [0, 255]; set float_scale=1 for '
+            f'floats in [0, 255], or rescale the file)')
+    scaled = img * img.dtype.type(scale)  # float32 stays float32 (speed)
     return np.clip(np.round(scaled), 0, 255).astype(np.uint8)
