@@ -1,9 +1,12 @@
 """Render the embedded synthetic multi-task dataset to disk.
 
-Writes the MTAN NYUv2 ``.npy`` layout (``{train,val}/{image,label,depth,
-normal,edge}/{i}.npy``), one-label / random-label partial-label splits
-under ``splits/`` and ``meta.json``; does nothing if ``DATA_ROOT`` already
-holds a dataset made with the same parameters::
+Writes one *generation* into ``DATA_ROOT/gen-v<version>_n<train>-<val>_<H>x<W>_seed<seed>/``:
+the MTAN NYUv2 ``.npy`` layout (``{train,val}/{image,label,depth,normal,
+edge}/{i}.npy``), one-label / random-label partial-label splits under
+``splits/`` and ``meta.json``; prints that folder. Does nothing if the
+generation already exists. Other parameters make another generation beside
+it; nothing is ever deleted, and a non-empty ``DATA_ROOT`` that the
+generator did not write is refused (exit status 1)::
 
     python tools/generate_synthetic_dataset.py data/synthetic \\
         [--num-train 1000] [--num-val 200] [--height 96] [--width 128] \\
@@ -20,6 +23,7 @@ sys.path.insert(0, osp.dirname(osp.dirname(osp.abspath(__file__))))
 
 from mmdmtl.datasets.synthetic import (  # noqa: E402
     SYNTHETIC_PALETTE,
+    SyntheticDataRootError,
     ensure_synthetic_dataset,
 )
 
@@ -67,11 +71,14 @@ def write_preview(data_root: str, path: str, num: int = 4) -> None:
 def main(argv=None) -> None:
     args = parse_args(argv)
     t0 = time.perf_counter()
-    root = ensure_synthetic_dataset(args.data_root, num_train=args.num_train,
-                                    num_val=args.num_val, height=args.height,
-                                    width=args.width, seed=args.seed,
-                                    progress=not args.no_progress,
-                                    num_workers=args.workers)
+    try:
+        root = ensure_synthetic_dataset(args.data_root, num_train=args.num_train,
+                                        num_val=args.num_val, height=args.height,
+                                        width=args.width, seed=args.seed,
+                                        progress=not args.no_progress,
+                                        num_workers=args.workers)
+    except SyntheticDataRootError as e:
+        sys.exit(f'error: {e}')
     print(f'synthetic dataset ready in {root} ({time.perf_counter() - t0:.1f} s)')
     if args.preview:
         write_preview(root, args.preview)

@@ -20,6 +20,7 @@ from mmengine.dataset import Compose
 from mmengine.logging import print_log
 from mmengine.registry import init_default_scope
 
+from mmdmtl.datasets.transforms.image_values import image_to_uint8
 from mmdmtl.structures.tasks import get_task
 
 ImageInput = Union[str, np.ndarray]
@@ -55,6 +56,11 @@ class MTLInferencer:
         deterministic: Run the diffusion chain without test-time noise
             (``test_noise='none'``) so the same image always gives the same
             prediction. ``False`` keeps the official stochastic behaviour.
+        float_scale: Multiplier of float images (files and arrays): 255 maps
+            [0, 1] to [0, 255]; 1 for floats in [0, 255]. Integer images are
+            mapped by their dtype's range (16-bit: ``v * 255 / 65535``); NaN
+            / inf pixels become 0 with a warning naming the input (see
+            :class:`~mmdmtl.datasets.transforms.LoadMultiTaskImage`).
     """
 
     def __init__(self,
@@ -62,7 +68,8 @@ class MTLInferencer:
                  checkpoint: Optional[str] = None,
                  device: Optional[str] = None,
                  scale: Optional[Tuple[int, int]] = None,
-                 deterministic: bool = True) -> None:
+                 deterministic: bool = True,
+                 float_scale: float = 255.0) -> None:
         import mmdmtl  # noqa: F401  registers the modules
         from mmdmtl.engine.runner import safe_torch_load
         from mmdmtl.registry import MODELS
@@ -94,7 +101,9 @@ class MTLInferencer:
         if scale is None and cfg.get('crop_size') is not None:
             scale = tuple(cfg.crop_size)
         self.scale = scale
-        self.pipeline = Compose([dict(type='LoadMultiTaskImage'), dict(type='PackMTLInputs')])
+        self.float_scale = float_scale
+        self.pipeline = Compose([dict(type='LoadMultiTaskImage', float_scale=float_scale),
+                                 dict(type='PackMTLInputs')])
         from mmdmtl.visualization import MTLLocalVisualizer
         self.visualizer = MTLLocalVisualizer(name=f'mtl_inferencer_{id(self)}')
         self.visualizer.dataset_meta = self.dataset_meta
@@ -108,16 +117,31 @@ class MTLInferencer:
         except Exception:  # noqa: BLE001 - meta is only used for colours
             return {}
 
-    def _load(self, item: ImageInput, index: int) -> dict:
+    def read(self, item: ImageInput, index: int = 0) -> dict:
+        """Read one input (path or ``H x W x 3`` BGR array) into pipeline
+        results at its original size: ``img`` ``uint8`` BGR, ``img_path``.
+
+        Arrays follow the same value rules as files: ``uint8`` as is, other
+        integers by their dtype's range, floats times ``float_scale``.
+
+        Raises:
+            AnnotationReadError: the file is missing or cannot be decoded,
+                or its pixel values are out of range (names the file).
+            ValueError: an array of the wrong shape.
+        """
         if isinstance(item, np.ndarray):
             if item.ndim != 3 or item.shape[2] != 3:
                 raise ValueError(f'input #{index}: expected an HxWx3 BGR array, '
                                  f'got shape {item.shape}')
-            img = item if item.dtype == np.uint8 else np.clip(item, 0, 255).astype(np.uint8)
-            results = dict(img=img, img_path=f'array_{index}', ori_shape=img.shape[:2],
-                           img_shape=img.shape[:2], seg_fields=[])
-        else:
-            results = self.pipeline.transforms[0](dict(img_path=item, seg_fields=[]))
+            img = image_to_uint8(item, f'input array #{index}', self.float_scale)
+            return dict(img=img, img_path=f'array_{index}', ori_shape=img.shape[:2],
+                        img_shape=img.shape[:2], seg_fields=[])
+        return self.pipeline.transforms[0](dict(img_path=item, seg_fields=[]))
+
+    def prepare(self, results: dict) -> dict:
+        """Resize the image of :meth:`read`'s ``results`` to :attr:`scale`
+        and pack it for the model (``results`` is not changed)."""
+        results = dict(results)
         results.setdefault('task_mask', {})
         if self.scale is not None:
             h, w = results['img'].shape[:2]
@@ -131,14 +155,26 @@ class MTLInferencer:
                 results['scale_factor'] = (ratio, ratio)
         return self.pipeline.transforms[1](results)
 
+    def _load(self, item: ImageInput, index: int) -> dict:
+        return self.prepare(self.read(item, index))
+
     @torch.no_grad()
+    def predict(self, prepared: Sequence[dict]) -> List[Dict[str, np.ndarray]]:
+        """Predict every task for inputs made by :meth:`prepare` (one
+        batch); returns one dict per input, as :meth:`__call__`."""
+        data = dict(inputs=[c['inputs'] for c in prepared],
+                    data_samples=[c['data_samples'] for c in prepared])
+        return [self._to_numpy(sample) for sample in self.model.test_step(data)]
+
     def __call__(self, inputs: Union[ImageInput, Sequence[ImageInput]],
                  batch_size: int = 1) -> List[Dict[str, np.ndarray]]:
         """Predict every task for each input.
 
         Returns one dict per input: ``semseg``/``parts`` HxW int64 labels,
         ``depth`` HxW float metres, ``normal`` HxWx3 unit vectors,
-        ``edge``/``sal`` HxW probabilities, all at the input's size.
+        ``edge``/``sal`` HxW probabilities, all at the input's size. The
+        first unreadable input raises (naming it); ``tools/infer.py
+        --skip-errors`` shows how to skip them with :meth:`read`.
         """
         if isinstance(inputs, (str, np.ndarray)):
             inputs = [inputs]
@@ -148,11 +184,8 @@ class MTLInferencer:
         outputs = []
         for start in range(0, len(items), batch_size):
             batch = items[start:start + batch_size]
-            chunk = [self._load(x, start + i) for i, x in enumerate(batch)]
-            data = dict(inputs=[c['inputs'] for c in chunk],
-                        data_samples=[c['data_samples'] for c in chunk])
-            for sample in self.model.test_step(data):
-                outputs.append(self._to_numpy(sample))
+            outputs.extend(self.predict([self._load(x, start + i)
+                                         for i, x in enumerate(batch)]))
         return outputs
 
     def _to_numpy(self, sample) -> Dict[str, np.ndarray]:

@@ -1,5 +1,7 @@
 """Procedurally rendered indoor scenes in the MTAN NYUD format."""
+import os
 import os.path as osp
+import uuid
 from typing import Optional
 
 from mmdmtl.registry import DATASETS
@@ -16,7 +18,8 @@ except ImportError as e:  # pragma: no cover - only while it is unavailable
 
 
 def ensure_synthetic_dataset(data_root: str, **kwargs) -> str:
-    """Render the synthetic data into ``data_root`` unless it is there.
+    """Render the synthetic data into ``data_root`` unless it is there;
+    returns the folder of the generation (``data_root/gen-...``).
 
     Thin wrapper around :func:`mmdmtl.datasets.synthetic.ensure_synthetic_dataset`
     (imported lazily; tests may monkeypatch this function).
@@ -29,11 +32,15 @@ def ensure_synthetic_dataset(data_root: str, **kwargs) -> str:
 class SyntheticIndoorDataset(NYUDv2MTANDataset):
     """Synthetic indoor scenes (semseg, depth, normal, edge), MTAN layout.
 
-    Before loading, the data are rendered into ``data_root`` (once; see
-    :func:`ensure_synthetic_dataset`). With ``split_mode`` set and no
-    ``split_file``, a seeded partial-label split over the training images is
-    generated with :func:`generate_partial_split` and cached as
-    ``<data_root>/splits/<mode>_seed<seed>_n<N>_<tasks>.json``.
+    Before loading, the data are rendered into a sub-folder of ``data_root``
+    named for the renderer settings (once; see
+    :func:`ensure_synthetic_dataset`: other settings make another
+    generation beside it, nothing is deleted, and a non-empty ``data_root``
+    the generator did not write is refused). ``self.data_root`` is that
+    generation folder. With ``split_mode`` set and no ``split_file``, a
+    seeded partial-label split over the training images is generated with
+    :func:`generate_partial_split` and cached as
+    ``<generation>/splits/<mode>_seed<seed>_n<N>_<tasks>.json``.
 
     Example:
         >>> dataset = dict(type='SyntheticIndoorDataset',
@@ -90,5 +97,15 @@ class SyntheticIndoorDataset(NYUDv2MTANDataset):
         if not osp.isfile(path):
             split = generate_partial_split(len(ids), tasks, self.split_mode,
                                            seed=self.split_seed)
-            save_partial_split(split, path)
+            # write under a unique name, then rename: concurrent ranks never
+            # read a half-written file
+            os.makedirs(osp.dirname(path), exist_ok=True)
+            tmp = osp.join(osp.dirname(path),
+                           f'.{name}.{os.getpid()}-{uuid.uuid4().hex[:12]}.tmp.json')
+            try:
+                save_partial_split(split, tmp)
+                os.replace(tmp, path)
+            finally:
+                if osp.exists(tmp):
+                    os.remove(tmp)
         return path

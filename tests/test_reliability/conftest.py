@@ -20,10 +20,10 @@ def _mmseg_scope():
 
 @pytest.fixture(scope='session')
 def synthetic_root(tmp_path_factory) -> str:
-    """The tiny synthetic dataset, rendered once per test session."""
+    """The tiny synthetic dataset, rendered once per test session: the folder
+    of its generation (MTAN layout directly inside)."""
     from mmdmtl.datasets.synthetic import ensure_synthetic_dataset
     root = str(tmp_path_factory.mktemp('reliability') / 'synthetic')
-    ensure_synthetic_dataset(root, progress=False, num_workers=1, **SYNTHETIC)
-    return root
+    return ensure_synthetic_dataset(root, progress=False, num_workers=1, **SYNTHETIC)
 
 

@@ -2,6 +2,7 @@
 import json
 import os
 import os.path as osp
+import shutil
 
 import numpy as np
 import pytest
@@ -9,6 +10,7 @@ import pytest
 from mmdmtl.datasets.synthetic import (
     SYNTHETIC_CLASSES,
     ensure_synthetic_dataset,
+    generation_name,
     is_complete_synthetic_dataset,
     render_scene,
     scene_seed,
@@ -31,11 +33,16 @@ def _mtimes(root):
     return out
 
 
+PARAMS = {k: KW[k] for k in ('num_train', 'num_val', 'height', 'width', 'seed')}
+
+
 @pytest.fixture
 def dataset(tmp_path):
+    """The generation folder (``<cache>/gen-...``) of the tiny dataset."""
     root = str(tmp_path / 'synthetic')
-    assert ensure_synthetic_dataset(root, **KW) == root
-    return root
+    gen = ensure_synthetic_dataset(root, **KW)
+    assert gen == osp.join(root, generation_name(**PARAMS))
+    return gen
 
 
 def test_layout_and_content(dataset):
@@ -79,46 +86,34 @@ def test_partial_label_splits(dataset):
 
 def test_cache_is_reused(dataset):
     before = _mtimes(dataset)
-    assert is_complete_synthetic_dataset(dataset, **{k: KW[k] for k in (
-        'num_train', 'num_val', 'height', 'width', 'seed')})
-    ensure_synthetic_dataset(dataset, **KW)
+    assert is_complete_synthetic_dataset(dataset, **PARAMS)
+    assert ensure_synthetic_dataset(dataset, **KW) == dataset
+    assert ensure_synthetic_dataset(osp.dirname(dataset), **KW) == dataset
     assert _mtimes(dataset) == before
 
 
-def test_regenerates_after_interruption(dataset):
+def test_deleted_generation_is_rendered_again(dataset):
     ref = {f: np.load(osp.join(dataset, 'train', f, '5.npy')) for f in FOLDERS}
-    # simulate a crash: completion marker gone, a file missing, a stray temp file
-    os.remove(osp.join(dataset, 'meta.json'))
-    os.remove(osp.join(dataset, 'train', 'depth', '5.npy'))
-    open(osp.join(dataset, 'train', 'image', '6.npy.tmp123'), 'wb').close()
-    assert not is_complete_synthetic_dataset(dataset, N_TRAIN, N_VAL, H, W, 7)
-    ensure_synthetic_dataset(dataset, **KW)
-    assert is_complete_synthetic_dataset(dataset, N_TRAIN, N_VAL, H, W, 7)
-    assert sorted(os.listdir(osp.join(dataset, 'train', 'image'))) == sorted(
-        f'{i}.npy' for i in range(N_TRAIN))
+    shutil.rmtree(dataset)
+    assert ensure_synthetic_dataset(osp.dirname(dataset), **KW) == dataset
+    assert is_complete_synthetic_dataset(dataset, **PARAMS)
     for f in FOLDERS:  # same content as before: deterministic
         np.testing.assert_array_equal(np.load(osp.join(dataset, 'train', f, '5.npy')), ref[f])
 
 
-def test_missing_file_with_marker_is_detected(dataset):
-    os.remove(osp.join(dataset, 'val', 'edge', '3.npy'))
-    assert not is_complete_synthetic_dataset(dataset, N_TRAIN, N_VAL, H, W, 7)
-    ensure_synthetic_dataset(dataset, **KW)
-    assert osp.exists(osp.join(dataset, 'val', 'edge', '3.npy'))
-
-
-def test_other_parameters_regenerate(dataset):
+def test_other_parameters_make_a_new_generation(dataset):
     kw = dict(KW, num_train=5, height=32, width=40)
-    ensure_synthetic_dataset(dataset, **kw)
-    assert len(os.listdir(osp.join(dataset, 'train', 'image'))) == 5  # stale files removed
-    assert np.load(osp.join(dataset, 'train', 'label', '0.npy')).shape == (32, 40)
-    assert json.load(open(osp.join(dataset, 'meta.json')))['num_train'] == 5
+    new = ensure_synthetic_dataset(osp.dirname(dataset), **kw)
+    assert new != dataset and osp.dirname(new) == osp.dirname(dataset)
+    assert len(os.listdir(osp.join(new, 'train', 'image'))) == 5
+    assert np.load(osp.join(new, 'train', 'label', '0.npy')).shape == (32, 40)
+    assert json.load(open(osp.join(new, 'meta.json')))['num_train'] == 5
+    assert is_complete_synthetic_dataset(dataset, **PARAMS)  # the old one is kept
 
 
 def test_parallel_generation_is_identical(tmp_path, monkeypatch, dataset):
     monkeypatch.setattr(gen_mod, 'MIN_JOBS_FOR_POOL', 0)
-    root = str(tmp_path / 'parallel')
-    ensure_synthetic_dataset(root, **dict(KW, num_workers=2))
+    root = ensure_synthetic_dataset(str(tmp_path / 'parallel'), **dict(KW, num_workers=2))
     for split, n in (('train', N_TRAIN), ('val', N_VAL)):
         for i in range(n):
             for f in FOLDERS:

@@ -1,7 +1,10 @@
-# Synthetic indoor scenes rendered on first use into data_root (MTAN layout,
-# 96x128): semseg, depth, normal, edge. For quick CPU experiments and tests.
-# Partial labels: train_dataloader.dataset.split_mode='onelabel' or
-# 'randomlabels' (a seeded split is generated and cached in data_root/splits).
+# Synthetic indoor scenes rendered on first use into
+# data_root/gen-v1_n1000-200_96x128_seed0/ (MTAN layout, 96x128): semseg,
+# depth, normal, edge. For quick CPU experiments and tests. Other settings
+# add a generation beside it (nothing is deleted); a non-empty data_root the
+# generator did not write is refused. Partial labels:
+# train_dataloader.dataset.split_mode='onelabel' or 'randomlabels' (a seeded
+# split is generated and cached in the generation's splits/ folder).
 dataset_type = 'SyntheticIndoorDataset'
 data_root = 'data/synthetic_indoor'
 tasks = ['semseg', 'depth', 'normal', 'edge']

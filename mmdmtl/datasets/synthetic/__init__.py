@@ -6,7 +6,13 @@ and consistent semantic labels, depth, surface normals and edges;
 ``.npy`` layout (plus ``edge/``) into a cache folder, once.
 """
 from .classes import IGNORE_LABEL, SYNTHETIC_CLASSES, SYNTHETIC_PALETTE
-from .generate import ensure_synthetic_dataset, is_complete_synthetic_dataset, scene_seed
+from .generate import (
+    SyntheticDataRootError,
+    ensure_synthetic_dataset,
+    generation_name,
+    is_complete_synthetic_dataset,
+    scene_seed,
+)
 from .renderer import boundary_map, render, render_scene
 from .scene import Camera, Scene, look_rotation, sample_scene
 
@@ -14,5 +20,5 @@ __all__ = [
     'SYNTHETIC_CLASSES', 'SYNTHETIC_PALETTE', 'IGNORE_LABEL', 'render_scene',
     'render', 'boundary_map', 'sample_scene', 'Scene', 'Camera',
     'look_rotation', 'ensure_synthetic_dataset', 'is_complete_synthetic_dataset',
-    'scene_seed'
+    'scene_seed', 'generation_name', 'SyntheticDataRootError'
 ]

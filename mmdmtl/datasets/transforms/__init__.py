@@ -12,6 +12,7 @@ from .annotation_readers import (
 from .edge_utils import label_map_to_edges, thin
 from .formatting import PackMTLInputs
 from .geometric import MTLPad, MTLRandomCrop, MTLRandomFlip, MTLRandomResize, MTLResize
+from .image_values import ImageValueWarning, image_to_uint8
 from .loading import (
                                  LoadMultiTaskAnnotations,
                                  LoadMultiTaskImage,
@@ -24,5 +25,6 @@ __all__ = [
     'decode_normal', 'decode_pascal_parts', 'normalize_normals', 'thin',
     'label_map_to_edges', 'LoadMultiTaskImage', 'LoadMultiTaskAnnotations',
     'make_invalid_target', 'has_valid_pixels', 'MTLResize', 'MTLRandomResize',
-    'MTLRandomCrop', 'MTLRandomFlip', 'MTLPad', 'PackMTLInputs'
+    'MTLRandomCrop', 'MTLRandomFlip', 'MTLPad', 'PackMTLInputs', 'ImageValueWarning',
+    'image_to_uint8'
 ]

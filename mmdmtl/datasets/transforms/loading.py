@@ -19,6 +19,7 @@ from .annotation_readers import (
     decode_pascal_parts,
     read_file,
 )
+from .image_values import NONFINITE_MODES, image_to_uint8
 
 
 def make_invalid_target(task: str, shape: Sequence[int]) -> np.ndarray:
@@ -49,7 +50,15 @@ class LoadMultiTaskImage(BaseTransform):
     """Load the image of a multi-task sample as ``uint8`` BGR.
 
     Handles ``.npy`` images (MTAN / MTPSL: ``H x W x 3`` float in [0, 1],
-    RGB) and ordinary image files (PNG / JPEG, decoded by OpenCV).
+    RGB) and every image file OpenCV decodes (PNG / JPEG / TIFF / BMP, 8 or
+    16 bit, grey, colour or with alpha). Pixel values are mapped to [0, 255]
+    by their dtype's range (:func:`~.image_values.image_to_uint8`): 8-bit
+    unchanged, 16-bit (and other unsigned) scaled by ``255 / max``
+    (``uint16``: ``v * 255 / 65535``), floats multiplied by ``float_scale``
+    (values outside the range are refused, naming the file), signed
+    integers accepted only in [0, 255]. NaN / infinite pixels become 0 with
+    an :class:`~.image_values.ImageValueWarning` naming the file and the
+    number of pixels (``nonfinite='error'`` refuses them instead).
 
     Required keys: ``img_path`` (``sample_idx`` is used in error messages).
     Added keys: ``img`` (``H x W x 3`` ``uint8`` BGR), ``img_shape``,
@@ -57,10 +66,11 @@ class LoadMultiTaskImage(BaseTransform):
 
     Args:
         to_float32: Return a ``float32`` image instead of ``uint8``.
-        float_scale: Multiplier for float ``.npy`` images (255 maps [0, 1]
-            to [0, 255]).
+        float_scale: Multiplier for float images (255 maps [0, 1] to
+            [0, 255]; 1 for floats already in [0, 255]).
         npy_channel_order: Channel order of ``.npy`` images (``'rgb'`` for
             MTAN data, or ``'bgr'``).
+        nonfinite: ``'warn'`` or ``'error'`` for NaN / infinite pixels.
         backend_args: mmengine file backend arguments.
     """
 
@@ -68,13 +78,20 @@ class LoadMultiTaskImage(BaseTransform):
                  to_float32: bool = False,
                  float_scale: float = 255.0,
                  npy_channel_order: str = 'rgb',
+                 nonfinite: str = 'warn',
                  backend_args: Optional[dict] = None) -> None:
         if npy_channel_order not in ('rgb', 'bgr'):
             raise ValueError(f'npy_channel_order must be rgb or bgr, got '
                              f'{npy_channel_order!r}')
+        if nonfinite not in NONFINITE_MODES:
+            raise ValueError(f'nonfinite must be one of {NONFINITE_MODES}, got '
+                             f'{nonfinite!r}')
+        if not float_scale > 0:
+            raise ValueError(f'float_scale must be > 0, got {float_scale!r}')
         self.to_float32 = to_float32
         self.float_scale = float_scale
         self.npy_channel_order = npy_channel_order
+        self.nonfinite = nonfinite
         self.backend_args = backend_args
 
     def transform(self, results: dict) -> dict:
@@ -98,11 +115,8 @@ class LoadMultiTaskImage(BaseTransform):
             raise AnnotationReadError(
                 f'image file {path} (sample index {idx}) has shape '
                 f'{img.shape}; expected H x W x 3')
-        if img.dtype.kind == 'f':
-            img = np.where(np.isfinite(img), img, 0) * self.float_scale
-            img = np.clip(np.round(img), 0, 255).astype(np.uint8)
-        elif img.dtype != np.uint8:
-            img = np.clip(img, 0, 255).astype(np.uint8)
+        where = path if idx is None else f'file {path} (sample index {idx})'
+        img = image_to_uint8(img, where, self.float_scale, self.nonfinite)
         if is_npy and self.npy_channel_order == 'rgb':
             img = img[..., ::-1]
         img = np.ascontiguousarray(img)
@@ -116,7 +130,8 @@ class LoadMultiTaskImage(BaseTransform):
     def __repr__(self) -> str:
         return (f'{self.__class__.__name__}(to_float32={self.to_float32}, '
                 f'float_scale={self.float_scale}, '
-                f'npy_channel_order={self.npy_channel_order!r})')
+                f'npy_channel_order={self.npy_channel_order!r}, '
+                f'nonfinite={self.nonfinite!r})')
 
 
 @TRANSFORMS.register_module()
