@@ -81,7 +81,8 @@ if __name__ == '__main__':
         'surface normals, partial labels, mmsegmentation',
         packages=find_packages(exclude=('configs', 'tools', 'tests', 'docs')),
         include_package_data=True,
-        package_data={'mmdmtl': ['.mim/configs/**/*.py', '.mim/tools/*',
+        package_data={'mmdmtl': ['.mim/configs/**/*.py', '.mim/configs/**/*.yaml',
+                                 '.mim/configs/**/*.md', '.mim/tools/**/*',
                                  '.mim/model-index.yml'],
                       # the published MTPSL split files (MIT, see PROVENANCE.md)
                       'mmdmtl.datasets.splits': ['*.pth', '*.npy', '*.md',

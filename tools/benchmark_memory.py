@@ -23,7 +23,8 @@ from mmengine.config import Config, DictAction
 from mmengine.hooks import Hook
 
 ROOT = osp.dirname(osp.dirname(osp.abspath(__file__)))
-DEFAULT_CONFIG = osp.join(ROOT, 'configs', 'diffusionmtl_r18-lite_1xb8-1k_synthetic-96x128.py')
+DEFAULT_CONFIG = osp.join(ROOT, 'configs', 'diffusionmtl',
+                          'diffusionmtl_r18-lite_1xb8-1k_synthetic-96x128.py')
 TINY = dict(num_train=16, num_val=4, height=48, width=64, seed=0)
 
 

@@ -16,7 +16,7 @@ import time
 from typing import Optional
 
 HERE = osp.dirname(osp.abspath(__file__))
-DEFAULT_CONFIG = osp.join(osp.dirname(HERE), 'configs',
+DEFAULT_CONFIG = osp.join(osp.dirname(HERE), 'configs', 'diffusionmtl',
                           'diffusionmtl_r18-lite_1xb8-1k_synthetic-96x128.py')
 
 

@@ -48,7 +48,7 @@ import numpy as np
 
 HERE = osp.dirname(osp.abspath(__file__))
 ROOT = osp.dirname(HERE)
-DEFAULT_CONFIG = osp.join(ROOT, 'configs',
+DEFAULT_CONFIG = osp.join(ROOT, 'configs', 'diffusionmtl',
                           'diffusionmtl_r18-lite_1xb8-1k_synthetic-96x128.py')
 
 def _headline() -> Dict[str, Tuple[str, bool]]:

@@ -3,8 +3,9 @@
 Example::
 
     from mmdmtl.apis import MTLInferencer
-    inferencer = MTLInferencer('configs/diffusionmtl_r18-lite_1xb8-1k_synthetic-96x128.py',
-                               'work_dirs/quickstart/iter_1000.pth')
+    inferencer = MTLInferencer(
+        'configs/diffusionmtl/diffusionmtl_r18-lite_1xb8-1k_synthetic-96x128.py',
+        'work_dirs/quickstart/iter_1000.pth')
     result = inferencer('demo.png')[0]     # {'semseg': HxW, 'depth': HxW, ...}
     inferencer.save(result, 'out/', 'demo', image=cv2.imread('demo.png'))
 """

@@ -9,7 +9,8 @@ import pytest
 import torch
 
 ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
-CONFIG = osp.join(ROOT, 'configs', 'diffusionmtl_r18-lite_1xb8-1k_synthetic-96x128.py')
+CONFIG = osp.join(ROOT, 'configs', 'diffusionmtl',
+                  'diffusionmtl_r18-lite_1xb8-1k_synthetic-96x128.py')
 
 
 @pytest.fixture(scope='module')

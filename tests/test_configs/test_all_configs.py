@@ -16,7 +16,8 @@ from mmdmtl.registry import MODELS
 from mmdmtl.structures import get_task
 
 ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
-CONFIGS = sorted(glob.glob(osp.join(ROOT, 'configs', '*.py')))
+CONFIGS = sorted(p for p in glob.glob(osp.join(ROOT, 'configs', '**', '*.py'), recursive=True)
+                 if '_base_' not in osp.relpath(p, ROOT).split(osp.sep))
 
 
 def _samples(tasks: dict, h: int, w: int, b: int = 2):

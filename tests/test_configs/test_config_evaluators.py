@@ -115,7 +115,7 @@ def test_config_evaluators_evaluate_every_task(path):
 
 @pytest.mark.parametrize('name', STL_CONFIGS)
 def test_single_task_config_is_one_task(name):
-    cfg = Config.fromfile(osp.join(ROOT, 'configs', name))
+    cfg = Config.fromfile(osp.join(ROOT, 'configs', 'single_task', name))
     task = name.split('_')[0][len('stl-'):]
     assert list(cfg.model.decode_head.tasks) == [task]
     assert list(cfg.model.decode_head.loss_decode) == [task]
@@ -133,10 +133,12 @@ def test_single_task_baselines_are_the_paper_numbers():
     for dataset, mtl in (('nyud-288x384', 'diffusionmtl_r18_1xb4-40k_nyud-288x384.py'),
                          ('pascal-context-mt-512x512',
                           'diffusionmtl_r18_1xb6-80k_pascal-context-mt-512x512.py')):
-        ref = Config.fromfile(osp.join(ROOT, 'configs', mtl)).val_evaluator.baselines
+        ref = Config.fromfile(osp.join(ROOT, 'configs', 'diffusionmtl',
+                                       mtl)).val_evaluator.baselines
         got = {}
         for name in STL_CONFIGS:
             if name.endswith(f'_{dataset}.py'):
-                got.update(Config.fromfile(osp.join(ROOT, 'configs', name)).val_evaluator.baselines)
+                got.update(Config.fromfile(osp.join(ROOT, 'configs', 'single_task',
+                                                       name)).val_evaluator.baselines)
         assert got == dict(ref)
     assert np.isclose(dict(ref)['edge/odsF'], 64.40)

@@ -66,7 +66,7 @@ def test_any_mmseg_backbone_swaps_in_by_config(backbone):
     """Our quick-start config with the backbone swapped by config only."""
     import mmdmtl  # noqa: F401
     from mmdmtl.registry import MODELS
-    cfg = Config.fromfile(osp.join(ROOT, 'configs',
+    cfg = Config.fromfile(osp.join(ROOT, 'configs', 'diffusionmtl',
                                    'diffusionmtl_r18-lite_1xb8-1k_synthetic-96x128.py'))
     init_default_scope('mmseg')
     backbone_module = MODELS.build(backbone)

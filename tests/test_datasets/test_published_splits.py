@@ -85,7 +85,7 @@ def test_dataset_selects_a_shipped_split_by_name(tmp_path):
 
 def test_every_config_split_file_resolves():
     checked = 0
-    for path in sorted(glob.glob(osp.join(ROOT, 'configs', '*.py'))):
+    for path in sorted(glob.glob(osp.join(ROOT, 'configs', '**', '*.py'), recursive=True)):
         cfg = Config.fromfile(path)
         split_file = cfg.get('train_dataloader', {}).get('dataset', {}).get('split_file')
         if isinstance(split_file, str):

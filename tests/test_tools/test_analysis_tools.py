@@ -8,7 +8,8 @@ import numpy as np
 import pytest
 
 ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
-LITE = osp.join(ROOT, 'configs', 'diffusionmtl_r18-lite_1xb8-1k_synthetic-96x128.py')
+LITE = osp.join(ROOT, 'configs', 'diffusionmtl',
+                'diffusionmtl_r18-lite_1xb8-1k_synthetic-96x128.py')
 
 
 def load_tool(rel: str):

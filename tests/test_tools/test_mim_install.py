@@ -27,9 +27,11 @@ def test_pip_install_then_mim_train(tmp_path):
                        capture_output=True, text=True, timeout=600)
     assert r.returncode == 0, r.stderr[-3000:]
     mim_dir = site / 'mmdmtl' / '.mim'
-    assert (mim_dir / 'configs' / CONFIG).is_file()
+    assert (mim_dir / 'configs' / 'diffusionmtl' / CONFIG).is_file()
     assert (mim_dir / 'configs' / '_base_' / 'default_runtime.py').is_file()
     assert (mim_dir / 'tools' / 'train.py').is_file()
+    assert (mim_dir / 'model-index.yml').is_file()
+    assert (mim_dir / 'configs' / 'diffusionmtl' / 'metafile.yaml').is_file()
     # the published split files ship as package data, with their licence
     splits = site / 'mmdmtl' / 'datasets' / 'splits'
     for name in ('nyuv2_onelabel.pth', 'nyuv2_randomlabels.pth', 'cityscapes_onelabel.pth',
@@ -51,6 +53,15 @@ def test_pip_install_then_mim_train(tmp_path):
     out = r.stdout + r.stderr
     assert r.returncode == 0, out[-4000:]
     # mim resolved the config and train.py inside the installed package
-    assert str(mim_dir / 'configs' / CONFIG) in out
+    assert str(mim_dir / 'configs' / 'diffusionmtl' / CONFIG) in out
     assert str(mim_dir / 'tools' / 'train.py') in out
     assert (work / 'iter_2.pth').is_file()
+
+    # `mim search mmdmtl` lists the models of model-index.yml
+    r = subprocess.run(['mim', 'search', 'mmdmtl'], cwd=str(tmp_path), env=env,
+                       capture_output=True, text=True, timeout=300)
+    assert r.returncode == 0, (r.stdout + r.stderr)[-3000:]
+    for name in ('diffusionmtl_r18_1xb4-40k_nyud-288x384', 'mtl-baseline_r18_1xb4-40k_nyud-288x384',
+                 'stl-depth_r18_1xb4-40k_nyud-288x384',
+                 'diffusionmtl_r18-lite_1xb8-1k_synthetic-96x128'):
+        assert f'config id: {name}' in r.stdout

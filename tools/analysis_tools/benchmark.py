@@ -52,7 +52,7 @@ import mmdmtl  # noqa: E402,F401
 from mmdmtl.registry import MODELS  # noqa: E402
 from mmdmtl.structures.tasks import get_task  # noqa: E402
 
-DEFAULT_CONFIG = osp.join(ROOT, 'configs/diffusionmtl_r18_1xb4-40k_nyud-288x384.py')
+DEFAULT_CONFIG = osp.join(ROOT, 'configs/diffusionmtl/diffusionmtl_r18_1xb4-40k_nyud-288x384.py')
 
 
 def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:

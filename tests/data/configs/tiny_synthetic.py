@@ -1,7 +1,7 @@
 # Tiny version of the quick-start config for end-to-end tests: 16/6 images at
 # 48x64, batch 2, no workers, 4 iterations. data_root is set by the tests
 # with --cfg-options (train/val/test_dataloader.dataset.data_root=...).
-_base_ = ['../../../configs/diffusionmtl_r18-lite_1xb8-1k_synthetic-96x128.py']
+_base_ = ['../../../configs/diffusionmtl/diffusionmtl_r18-lite_1xb8-1k_synthetic-96x128.py']
 synthetic_cfg = dict(num_train=16, num_val=6, height=48, width=64, seed=0)
 crop_size = (48, 64)
 train_pipeline = [

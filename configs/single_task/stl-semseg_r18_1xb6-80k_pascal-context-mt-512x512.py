@@ -6,11 +6,11 @@
 # single-task configs (stl-{parts,sal,normal,edge}_...) inherit from this one
 # and swap the task. Paper single-task mIoU (Table 3, one-label): 50.34.
 _base_ = [
-    './_base_/models/stl_r18.py',
-    './_base_/datasets/pascal_context_mt.py',
-    './_base_/evaluation/pascal_context_mt.py',
-    './_base_/default_runtime.py',
-    './_base_/schedules/schedule_40k_adam.py',
+    '../_base_/models/stl_r18.py',
+    '../_base_/datasets/pascal_context_mt.py',
+    '../_base_/evaluation/pascal_context_mt.py',
+    '../_base_/default_runtime.py',
+    '../_base_/schedules/schedule_40k_adam.py',
 ]
 tasks = ['semseg']
 model = dict(

@@ -7,11 +7,11 @@
 #   model.backbone.init_cfg=dict(type='Pretrained', checkpoint='torchvision://resnet18')
 # when you have network access (CI and offline machines use random init).
 _base_ = [
-    './_base_/models/diffusionmtl_r18.py',
-    './_base_/datasets/nyud_mtan.py',
-    './_base_/evaluation/nyud_mtan.py',
-    './_base_/default_runtime.py',
-    './_base_/schedules/schedule_40k_adam.py',
+    '../_base_/models/diffusionmtl_r18.py',
+    '../_base_/datasets/nyud_mtan.py',
+    '../_base_/evaluation/nyud_mtan.py',
+    '../_base_/default_runtime.py',
+    '../_base_/schedules/schedule_40k_adam.py',
 ]
 train_dataloader = dict(
     batch_size=4,

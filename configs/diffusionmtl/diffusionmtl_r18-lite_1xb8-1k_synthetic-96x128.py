@@ -4,11 +4,11 @@
 # first use. 1000 iterations: about 4 minutes on 2 idle CPU cores. Partial labels:
 #   --cfg-options train_dataloader.dataset.split_mode=onelabel
 _base_ = [
-    './_base_/models/diffusionmtl_r18.py',
-    './_base_/datasets/synthetic_indoor.py',
-    './_base_/evaluation/synthetic_indoor.py',
-    './_base_/default_runtime.py',
-    './_base_/schedules/schedule_2k_adamw.py',
+    '../_base_/models/diffusionmtl_r18.py',
+    '../_base_/datasets/synthetic_indoor.py',
+    '../_base_/evaluation/synthetic_indoor.py',
+    '../_base_/default_runtime.py',
+    '../_base_/schedules/schedule_2k_adamw.py',
 ]
 tasks = ['semseg', 'depth', 'normal', 'edge']
 model = dict(

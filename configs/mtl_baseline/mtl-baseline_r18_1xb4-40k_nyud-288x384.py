@@ -1,11 +1,11 @@
 # MTL baseline (no diffusion), ResNet-18, NYUD-v2 MTAN, one-label.
 # Paper (Table 3, one-label): mIoU 43.92, absErr 0.5138, mErr 26.44.
 _base_ = [
-    './_base_/models/mtl_baseline_r18.py',
-    './_base_/datasets/nyud_mtan.py',
-    './_base_/evaluation/nyud_mtan.py',
-    './_base_/default_runtime.py',
-    './_base_/schedules/schedule_40k_adam.py',
+    '../_base_/models/mtl_baseline_r18.py',
+    '../_base_/datasets/nyud_mtan.py',
+    '../_base_/evaluation/nyud_mtan.py',
+    '../_base_/default_runtime.py',
+    '../_base_/schedules/schedule_40k_adam.py',
 ]
 train_dataloader = dict(
     batch_size=4,

@@ -3,11 +3,11 @@
 # 2975 rows). Paper (Table 1, Feature): semseg 75.67, depth absErr 0.0130.
 # (The paper's input resolution is not stated; see paper.md §2.1.)
 _base_ = [
-    './_base_/models/diffusionmtl_r18.py',
-    './_base_/datasets/cityscapes_mtan.py',
-    './_base_/evaluation/cityscapes_mtan.py',
-    './_base_/default_runtime.py',
-    './_base_/schedules/schedule_40k_adam.py',
+    '../_base_/models/diffusionmtl_r18.py',
+    '../_base_/datasets/cityscapes_mtan.py',
+    '../_base_/evaluation/cityscapes_mtan.py',
+    '../_base_/default_runtime.py',
+    '../_base_/schedules/schedule_40k_adam.py',
 ]
 tasks = ['semseg', 'depth']
 model = dict(

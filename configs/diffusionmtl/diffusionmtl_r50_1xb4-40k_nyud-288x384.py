@@ -1,10 +1,10 @@
 # DiffusionMTL (feature) with ResNetV1c-50 on NYUD-v2 MTAN (one-label).
 _base_ = [
-    './_base_/models/diffusionmtl_r50.py',
-    './_base_/datasets/nyud_mtan.py',
-    './_base_/evaluation/nyud_mtan.py',
-    './_base_/default_runtime.py',
-    './_base_/schedules/schedule_40k_adam.py',
+    '../_base_/models/diffusionmtl_r50.py',
+    '../_base_/datasets/nyud_mtan.py',
+    '../_base_/evaluation/nyud_mtan.py',
+    '../_base_/default_runtime.py',
+    '../_base_/schedules/schedule_40k_adam.py',
 ]
 train_dataloader = dict(
     batch_size=4,

@@ -3,11 +3,11 @@
 # The single-task models of semseg / depth / normal give the references of
 # Δm (`baselines` of the multi-task configs).
 _base_ = [
-    './_base_/models/stl_r18.py',
-    './_base_/datasets/nyud_mtan.py',
-    './_base_/evaluation/nyud_mtan.py',
-    './_base_/default_runtime.py',
-    './_base_/schedules/schedule_40k_adam.py',
+    '../_base_/models/stl_r18.py',
+    '../_base_/datasets/nyud_mtan.py',
+    '../_base_/evaluation/nyud_mtan.py',
+    '../_base_/default_runtime.py',
+    '../_base_/schedules/schedule_40k_adam.py',
 ]
 tasks = ['depth']
 model = dict(

@@ -6,11 +6,11 @@
 # Paper (Table 3, one-label, Feature): semseg 57.78, parts 58.98, sal maxF
 # 77.82, normal mErr 16.11, boundary odsF 64.50, Δm +3.65%.
 _base_ = [
-    './_base_/models/diffusionmtl_r18.py',
-    './_base_/datasets/pascal_context_mt.py',
-    './_base_/evaluation/pascal_context_mt.py',
-    './_base_/default_runtime.py',
-    './_base_/schedules/schedule_40k_adam.py',
+    '../_base_/models/diffusionmtl_r18.py',
+    '../_base_/datasets/pascal_context_mt.py',
+    '../_base_/evaluation/pascal_context_mt.py',
+    '../_base_/default_runtime.py',
+    '../_base_/schedules/schedule_40k_adam.py',
 ]
 tasks = ['semseg', 'parts', 'sal', 'normal', 'edge']
 model = dict(

@@ -1,11 +1,11 @@
 # DiffusionMTL (feature) with a transformer backbone (SegFormer MiT-b0) on
 # NYUD-v2 MTAN (one-label).
 _base_ = [
-    './_base_/models/diffusionmtl_mit-b0.py',
-    './_base_/datasets/nyud_mtan.py',
-    './_base_/evaluation/nyud_mtan.py',
-    './_base_/default_runtime.py',
-    './_base_/schedules/schedule_40k_adam.py',
+    '../_base_/models/diffusionmtl_mit-b0.py',
+    '../_base_/datasets/nyud_mtan.py',
+    '../_base_/evaluation/nyud_mtan.py',
+    '../_base_/default_runtime.py',
+    '../_base_/schedules/schedule_40k_adam.py',
 ]
 train_dataloader = dict(
     batch_size=4,
