@@ -35,7 +35,8 @@ from mmdmtl.datasets.transforms import (
 
 P = dict(num_train=6, num_val=2, height=24, width=32, seed=3)
 KW = dict(P, progress=False, num_workers=1)
-CONFIG = osp.join(ROOT, 'configs', 'diffusionmtl_r18-lite_1xb8-1k_synthetic-96x128.py')
+CONFIG = osp.join(ROOT, 'configs', 'diffusionmtl',
+                  'diffusionmtl_r18-lite_1xb8-1k_synthetic-96x128.py')
 INFER = osp.join(ROOT, 'tools', 'infer.py')
 
 
