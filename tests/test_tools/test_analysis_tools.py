@@ -155,3 +155,15 @@ def test_timm_standin_layers():
     assert set(np.unique(rows.numpy()).tolist()) <= {0.0, 2.0}
     assert 0.4 < (rows == 0).float().mean().item() < 0.6
     assert torch.equal(dp.eval()(x), x)
+
+
+def test_benchmark_baseline_head_inference_only():
+    """The MTL baseline head benchmarks too (no diffusion options), so users
+    see what the diffusion stage costs on top of it."""
+    tool = load_tool('analysis_tools/benchmark.py')
+    cfg = osp.join(ROOT, 'configs', '_base_', 'models', 'mtl_baseline_r18.py')
+    res = tool.main(['--config', cfg, '--preset', 'lite', '--batch-size', '2', '--height', '32',
+                     '--width', '48', '--steps', '1', '--warmup', '0', '--mode', 'infer',
+                     '--deterministic', '--threads', '1'])
+    assert res['head'] == 'MTLBaselineHead' and res['variant'] is None
+    assert len(res['times']['mmdmtl']['infer']) == 1 and not res['times']['mmdmtl']['train']

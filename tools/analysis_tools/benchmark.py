@@ -71,6 +71,8 @@ def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
     p.add_argument('--preset', choices=['paper', 'lite'], default=None,
                    help='override the head preset')
     p.add_argument('--labels', choices=['one', 'random', 'full'], default='one')
+    p.add_argument('--deterministic', action='store_true',
+                   help="mmdmtl inference without test-time noise (test_noise='none')")
     p.add_argument('--mode', choices=['train', 'infer', 'both'], default='both')
     p.add_argument('--steps', type=int, default=5, help='timed steps per contender')
     p.add_argument('--warmup', type=int, default=1)
@@ -275,11 +277,14 @@ def count_macs(model, h: int, w: int, device) -> float:
 def build_ours(args):
     cfg = Config.fromfile(args.config)
     head = cfg.model.decode_head
-    head.num_timesteps = args.timesteps
+    if head.get('type') == 'DiffusionMTLHead':
+        head.num_timesteps = args.timesteps
     if args.variant:
         head.variant = args.variant
     if args.preset:
         head.preset = args.preset
+    if args.deterministic and head.get('type') == 'DiffusionMTLHead':
+        head.test_noise = 'none'
     cfg.model.pop('pretrained', None)
     if cfg.model.get('backbone', {}).get('init_cfg'):
         cfg.model.backbone.init_cfg = None
@@ -319,7 +324,8 @@ def main(argv: Optional[List[str]] = None) -> dict:
                                                     args.device)
     contenders = [ours_contender('mmdmtl', model, inputs, samples, args)]
     result = dict(config=osp.basename(args.config), batch=b, height=h, width=w,
-                  timesteps=args.timesteps, variant=head.variant, labels=args.labels,
+                  timesteps=args.timesteps, variant=getattr(head, 'variant', None),
+                  head=type(head).__name__, labels=args.labels,
                   device=args.device, threads=torch.get_num_threads(), amp=args.amp,
                   channels_last=args.channels_last,
                   params={'mmdmtl': sum(p.numel() for p in model.parameters())})
@@ -346,7 +352,9 @@ def main(argv: Optional[List[str]] = None) -> dict:
     result['times'] = {c.name: c.times for c in contenders}
 
     n_pairs = sum(len(x) for x in labelled)
-    print(f'\n{result["config"]} ({head.variant}, T={args.timesteps}), batch {b}, {h}x{w}, '
+    what = f'{head.variant}, T={args.timesteps}' if hasattr(head, 'variant') else \
+        type(head).__name__
+    print(f'\n{result["config"]} ({what}), batch {b}, {h}x{w}, '
           f'{args.device} ({result["threads"]} threads{", bf16 autocast" if args.amp else ""}'
           f'{", channels_last" if args.channels_last else ""}), labels={args.labels} '
           f'({n_pairs} labelled pairs of {b * len(head.tasks)}); {args.steps} interleaved '
