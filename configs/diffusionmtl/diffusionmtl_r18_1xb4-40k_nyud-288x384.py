@@ -3,9 +3,11 @@
 # NYUD setting. One-label partial labels by default (published split file,
 # see README); use ..._randomlabels or --cfg-options to change.
 # Paper (Table 3, one-label, Feature): mIoU 44.47, absErr 0.5059, mErr 25.84.
-# The paper starts from an ImageNet-pretrained ResNet-18: set
-#   model.backbone.init_cfg=dict(type='Pretrained', checkpoint='torchvision://resnet18')
-# when you have network access (CI and offline machines use random init).
+# The paper starts from an ImageNet-pretrained ResNet-18: in a child config set
+#   model = dict(backbone=dict(init_cfg=dict(
+#       _delete_=True, type='Pretrained', checkpoint='torchvision://resnet18')))
+# when you have network access (CI and offline machines use random init);
+# `_delete_` is needed because the base sets init_cfg=None.
 _base_ = [
     '../_base_/models/diffusionmtl_r18.py',
     '../_base_/datasets/nyud_mtan.py',

@@ -32,7 +32,7 @@ def config_blocks() -> List[Tuple[str, str]]:
     """``(configs/NAME.py, code)`` of the blocks whose first line names a config."""
     out = []
     for code in python_blocks():
-        m = re.match(r'#\s*(configs/[\w.-]+\.py)\s*\n', code)
+        m = re.match(r'#\s*(configs/[\w./-]+\.py)\s*\n', code)
         if m:
             out.append((m.group(1), code))
     return out
@@ -57,8 +57,8 @@ def _batch(h: int = 96, w: int = 128) -> dict:
 
 def test_guide_has_the_worked_examples():
     names = [name for name, _ in config_blocks()]
-    assert names == ['configs/my_diffusionmtl_mit-b0_synthetic.py',
-                     'configs/my_diffusionmtl_r50_synthetic.py'], names
+    assert names == ['configs/diffusionmtl/my_diffusionmtl_mit-b0_synthetic.py',
+                     'configs/diffusionmtl/my_diffusionmtl_r50_synthetic.py'], names
 
 
 @pytest.mark.parametrize('name,code', config_blocks(), ids=lambda v: osp.basename(str(v)))
