@@ -28,7 +28,7 @@ def main() -> None:
         parser.error('unpickling can execute arbitrary code: pass --trust to '
                      f'confirm that {args.src} comes from a trusted source')
 
-    from mmdmtl.engine.runner import to_safe_state
+    from mmdmtl.engine.checkpoint_io import to_safe_state
     ckpt = torch.load(args.src, map_location='cpu', weights_only=False)
     if not isinstance(ckpt, dict):
         raise TypeError(f'{args.src} does not hold a dict checkpoint')

@@ -9,9 +9,10 @@ classes). The Δm ``baselines`` of a ``MultiTaskMetric`` must also name
 metrics that its sub-metrics compute: a child config that narrows
 ``task_metrics`` but not ``baselines`` (mmengine merges dicts with the base
 config's) would otherwise crash at the first validation, hours into
-training. :class:`~mmdmtl.engine.MTLRunner` calls
-:func:`check_runner_consistency` before it trains, validates or tests, so
-such a config fails at once with a message that names both sides.
+training. :class:`~mmdmtl.engine.hooks.MTLConsistencyCheckHook` (which
+:class:`~mmdmtl.engine.MTLRunner` adds by default) calls
+:func:`check_runner_consistency` before the runner trains, validates or
+tests, so such a config fails at once with a message that names both sides.
 """
 from typing import Any, Dict, Iterable, List, Mapping, Optional, Sequence
 

@@ -14,7 +14,7 @@ decreasing step. The runner tries them in order and skips unreadable ones.
 import os
 import os.path as osp
 import re
-from typing import List, Optional, Tuple
+from typing import Any, List, Optional, Tuple
 
 #: Fallback pattern for checkpoint names when the template is not plain.
 _DEFAULT_PATTERN = r'(?:iter|epoch)_(\d+)\.pth'
@@ -33,6 +33,26 @@ def is_inside(path: str, folder: str) -> bool:
     path = osp.realpath(osp.expanduser(path))
     folder = osp.realpath(osp.expanduser(folder))
     return osp.commonpath([path, folder]) == folder
+
+
+def checkpoint_folder(work_dir: str, hook: Any) -> Optional[str]:
+    """The local folder a CheckpointHook writes to: the work_dir unless the
+    hook's ``out_dir`` is set, then ``<out_dir>/<work_dir name>`` (as
+    mmengine's hook does), or None for remote storage (``s3://...``).
+
+    Args:
+        work_dir: The run's work_dir.
+        hook: The runner's ``CheckpointHook`` (or None).
+    """
+    out_dir = getattr(hook, 'out_dir', None)
+    if out_dir is None or str(out_dir) == work_dir:
+        return work_dir
+    out_dir = str(out_dir)
+    if '://' in out_dir:
+        return None
+    if getattr(hook, 'file_backend', None) is not None:
+        return out_dir  # the hook's before_train already set its folder
+    return osp.join(out_dir, osp.basename(work_dir.rstrip(osp.sep)))
 
 
 def read_last_checkpoint(work_dir: str) -> Optional[str]:
