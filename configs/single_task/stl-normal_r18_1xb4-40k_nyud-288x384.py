@@ -1,28 +1,16 @@
 # Single-task surface-normal model (ResNet-18, NYUD-v2 MTAN, one-label:
-# trained on the 265 normal-labelled images). Paper single-task mErr
+# trained on the 265 normal-labelled images); recipe of
+# stl-semseg_r18_1xb4-40k_nyud-288x384.py. Paper single-task mErr
 # (one-label): 25.93.
-# The single-task models of semseg / depth / normal give the references of
-# Δm (`baselines` of the multi-task configs).
-_base_ = [
-    '../_base_/models/stl_r18.py',
-    '../_base_/datasets/nyud_mtan.py',
-    '../_base_/evaluation/nyud_mtan.py',
-    '../_base_/default_runtime.py',
-    '../_base_/schedules/schedule_40k_adam.py',
-]
+_base_ = ['./stl-semseg_r18_1xb4-40k_nyud-288x384.py']
 tasks = ['normal']
 model = dict(
     decode_head=dict(
         tasks=dict(_delete_=True, normal=3),
         loss_decode=dict(_delete_=True, normal=dict(type='NormalL1Loss', loss_weight=10.0))))
-train_dataloader = dict(
-    batch_size=4,
-    dataset=dict(tasks=tasks, split_file='nyuv2_onelabel',
-                 skip_unlabeled=True))
+train_dataloader = dict(dataset=dict(tasks=tasks))
 val_dataloader = dict(dataset=dict(tasks=tasks))
 test_dataloader = val_dataloader
-# `_delete_`: the base config's baselines (semseg, depth, normal) would be
-# merged into this dict and name metrics this evaluator does not compute.
 val_evaluator = dict(
     task_metrics=[dict(type='SurfaceNormalMetric')],
     baselines={'_delete_': True, 'normal/mean': 25.93})

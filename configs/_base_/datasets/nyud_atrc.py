@@ -1,5 +1,6 @@
 # NYUD-v2, ATRC / MTI-Net / InvPT layout: 40 classes + edges, 480x640 images.
 # Train crops 448x576 as TaskPrompter does.
+_base_ = ['./mtl_common.py']
 dataset_type = 'NYUDv2ATRCDataset'
 data_root = 'data/nyud_atrc'
 tasks = ['semseg', 'depth', 'normal', 'edge']
@@ -14,33 +15,16 @@ train_pipeline = [
     dict(type='MTLPad', size=crop_size),
     dict(type='PackMTLInputs'),
 ]
-test_pipeline = [
-    dict(type='LoadMultiTaskImage'),
-    dict(type='LoadMultiTaskAnnotations'),
-    dict(type='PackMTLInputs'),
-]
 train_dataloader = dict(
-    batch_size=4,
-    num_workers=2,
-    persistent_workers=False,
-    sampler=dict(type='InfiniteSampler', shuffle=True),
     dataset=dict(
         type=dataset_type,
         data_root=data_root,
-        subset='train',
         tasks=tasks,
         split_file=None,
         pipeline=train_pipeline))
 val_dataloader = dict(
-    batch_size=1,
-    num_workers=2,
-    persistent_workers=False,
-    sampler=dict(type='DefaultSampler', shuffle=False),
     dataset=dict(
         type=dataset_type,
         data_root=data_root,
-        subset='val',
-        tasks=tasks,
-        test_mode=True,
-        pipeline=test_pipeline))
+        tasks=tasks))
 test_dataloader = val_dataloader

@@ -2,6 +2,7 @@
 # The DiffusionMTL NYUD benchmark. Partial labels: set
 # train_dataloader.dataset.split_file to e.g. 'nyuv2_onelabel' or
 # 'nyuv2_randomlabels' (shipped MTPSL files, rows <-> train/*/{i}.npy).
+_base_ = ['./mtl_common.py']
 dataset_type = 'NYUDv2MTANDataset'
 data_root = 'data/nyud_mtan'
 tasks = ['semseg', 'depth', 'normal']
@@ -17,33 +18,16 @@ train_pipeline = [
     dict(type='MTLPad', size=crop_size),
     dict(type='PackMTLInputs'),
 ]
-test_pipeline = [
-    dict(type='LoadMultiTaskImage'),
-    dict(type='LoadMultiTaskAnnotations'),
-    dict(type='PackMTLInputs'),
-]
 train_dataloader = dict(
-    batch_size=4,
-    num_workers=2,
-    persistent_workers=False,
-    sampler=dict(type='InfiniteSampler', shuffle=True),
     dataset=dict(
         type=dataset_type,
         data_root=data_root,
-        subset='train',
         tasks=tasks,
         split_file=None,
         pipeline=train_pipeline))
 val_dataloader = dict(
-    batch_size=1,
-    num_workers=2,
-    persistent_workers=False,
-    sampler=dict(type='DefaultSampler', shuffle=False),
     dataset=dict(
         type=dataset_type,
         data_root=data_root,
-        subset='val',
-        tasks=tasks,
-        test_mode=True,
-        pipeline=test_pipeline))
+        tasks=tasks))
 test_dataloader = val_dataloader

@@ -3,6 +3,7 @@
 # 512x512 (cat_max_ratio 0.75), flip, photometric distortion.
 # Partial labels: split_file='pascal_onelabel' or 'pascal_randomlabels' (shipped
 # MTPSL files, matched by image id).
+_base_ = ['./mtl_common.py']
 dataset_type = 'PascalContextMTDataset'
 data_root = 'data/PASCAL_MT'
 tasks = ['semseg', 'parts', 'sal', 'normal', 'edge']
@@ -19,35 +20,19 @@ train_pipeline = [
 ]
 # Test images are padded to 512x512 by the data preprocessor
 # (test_cfg=dict(size=(512, 512)) in the model config).
-test_pipeline = [
-    dict(type='LoadMultiTaskImage'),
-    dict(type='LoadMultiTaskAnnotations'),
-    dict(type='PackMTLInputs'),
-]
 train_dataloader = dict(
     batch_size=6,
-    num_workers=2,
-    persistent_workers=False,
-    sampler=dict(type='InfiniteSampler', shuffle=True),
     dataset=dict(
         type=dataset_type,
         data_root=data_root,
-        subset='train',
         tasks=tasks,
         split_file=None,
         edge_source='label_map',
         pipeline=train_pipeline))
 val_dataloader = dict(
-    batch_size=1,
-    num_workers=2,
-    persistent_workers=False,
-    sampler=dict(type='DefaultSampler', shuffle=False),
     dataset=dict(
         type=dataset_type,
         data_root=data_root,
-        subset='val',
         tasks=tasks,
-        edge_source='label_map',
-        test_mode=True,
-        pipeline=test_pipeline))
+        edge_source='label_map'))
 test_dataloader = val_dataloader

@@ -5,6 +5,7 @@
 # generator did not write is refused. Partial labels:
 # train_dataloader.dataset.split_mode='onelabel' or 'randomlabels' (a seeded
 # split is generated and cached in the generation's splits/ folder).
+_base_ = ['./mtl_common.py']
 dataset_type = 'SyntheticIndoorDataset'
 data_root = 'data/synthetic_indoor'
 tasks = ['semseg', 'depth', 'normal', 'edge']
@@ -20,35 +21,20 @@ train_pipeline = [
     dict(type='MTLPad', size=crop_size),
     dict(type='PackMTLInputs'),
 ]
-test_pipeline = [
-    dict(type='LoadMultiTaskImage'),
-    dict(type='LoadMultiTaskAnnotations'),
-    dict(type='PackMTLInputs'),
-]
 train_dataloader = dict(
     batch_size=8,
-    num_workers=2,
-    persistent_workers=False,
-    sampler=dict(type='InfiniteSampler', shuffle=True),
     dataset=dict(
         type=dataset_type,
         data_root=data_root,
-        subset='train',
         tasks=tasks,
         split_mode=None,
-        pipeline=train_pipeline,
-        **synthetic_cfg))
+        **synthetic_cfg,
+        pipeline=train_pipeline))
 val_dataloader = dict(
     batch_size=8,
-    num_workers=2,
-    persistent_workers=False,
-    sampler=dict(type='DefaultSampler', shuffle=False),
     dataset=dict(
         type=dataset_type,
         data_root=data_root,
-        subset='val',
         tasks=tasks,
-        test_mode=True,
-        pipeline=test_pipeline,
         **synthetic_cfg))
 test_dataloader = val_dataloader

@@ -1,17 +1,9 @@
-# DiffusionMTL (feature diffusion, T=2) with a SegFormer MiT-b0 backbone.
-norm_cfg = dict(type='BN', requires_grad=True)
-data_preprocessor = dict(
-    type='MTLDataPreProcessor',
-    mean=[123.675, 116.28, 103.53],
-    std=[58.395, 57.12, 57.375],
-    bgr_to_rgb=True,
-    pad_val=0,
-    size_divisor=32)
+# DiffusionMTL (feature diffusion, T=2) with a SegFormer MiT-b0 backbone and a
+# 256-wide head. Everything else is the ResNet-18 model.
+_base_ = ['./diffusionmtl_r18.py']
 model = dict(
-    type='MultiTaskEncoderDecoder',
-    data_preprocessor=data_preprocessor,
-    pretrained=None,
     backbone=dict(
+        _delete_=True,
         type='MixVisionTransformer',
         in_channels=3,
         embed_dims=32,
@@ -27,21 +19,4 @@ model = dict(
         attn_drop_rate=0.0,
         drop_path_rate=0.1,
         init_cfg=None),
-    neck=None,
-    decode_head=dict(
-        type='DiffusionMTLHead',
-        in_channels=[32, 64, 160, 256],
-        tasks=dict(semseg=13, depth=1, normal=3),
-        preset='paper',
-        embed_dims=256,
-        head_channels=256,
-        variant='feature',
-        num_timesteps=2,
-        norm_cfg=norm_cfg,
-        loss_decode=dict(
-            semseg=dict(type='MTLCrossEntropyLoss', loss_weight=1.0),
-            depth=dict(type='DepthL1Loss', loss_weight=1.0),
-            normal=dict(type='NormalL1Loss', loss_weight=10.0))),
-    train_cfg=dict(),
-    test_cfg=dict(mode='whole'))
-find_unused_parameters = True
+    decode_head=dict(in_channels=[32, 64, 160, 256], embed_dims=256, head_channels=256))
