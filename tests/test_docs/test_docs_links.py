@@ -25,7 +25,6 @@ REQUIRED_PAGES = (
     'user_guides/6_add_task.md',
     'evaluation_protocol.md',
     'results.md',
-    'README_short_draft.md',
 )
 
 #: ``[text](target)`` and ``![alt](target)``; the target ends at a space or ``)``.
@@ -37,17 +36,15 @@ REF_DEF_RE = re.compile(r'^\s{0,3}\[[^\]]+\]:\s*<?(\S+?)>?(?:\s+.*)?$', re.MULTI
 FILE_RE = re.compile(r'(?<![\w./-])((?:tools|demo|configs)/[\w./{},*-]*?\.(?:py|sh))(?![\w])')
 
 
-#: The draft of the short README: its links are relative to the repository
-#: root, where it will go (checked by its own test).
-README_DRAFT = osp.join(DOCS_EN, 'README_short_draft.md')
+#: The README at the repository root: short, linking to the docs pages.
+README = osp.join(ROOT, 'README.md')
 
 
 def markdown_files() -> List[str]:
-    """README.md and every Markdown file under docs/ but the README draft,
-    as absolute paths."""
+    """README.md and every Markdown file under docs/, as absolute paths."""
     files = [osp.join(ROOT, 'README.md')]
     files += sorted(glob.glob(osp.join(ROOT, 'docs', '**', '*.md'), recursive=True))
-    return [f for f in files if osp.isfile(f) and osp.normpath(f) != osp.normpath(README_DRAFT)]
+    return [f for f in files if osp.isfile(f)]
 
 
 def strip_code(text: str) -> str:
@@ -158,18 +155,22 @@ def test_index_links_every_page():
     with open(index, encoding='utf-8') as f:
         linked = {osp.normpath(osp.join(DOCS_EN, link)) for link in relative_links(f.read())}
     pages = {osp.normpath(p) for p in glob.glob(osp.join(DOCS_EN, '**', '*.md'), recursive=True)}
-    pages -= {osp.normpath(index), osp.normpath(README_DRAFT)}
+    pages -= {osp.normpath(index)}
     unlinked = sorted(_rel(p) for p in pages - linked)
     assert not unlinked, f'docs/en/index.md does not link {unlinked}'
 
 
-def test_readme_draft_links_the_documentation():
-    """The short README draft links every required page. Its links are written
-    for its future place (the repository root), so they are resolved there."""
-    with open(README_DRAFT, encoding='utf-8') as f:
-        links = list(relative_links(f.read()))
+def test_readme_links_the_documentation():
+    """The short README links every required page, the changelog and the
+    per-algorithm READMEs, and keeps the two quick-start commands."""
+    with open(README, encoding='utf-8') as f:
+        text = f.read()
+    links = list(relative_links(text))
     missing = [lnk for lnk in links if not osp.exists(osp.join(ROOT, lnk))]
-    assert not missing, f'README_short_draft.md (as README.md) links missing files: {missing}'
-    wanted = {osp.join('docs', 'en', p) for p in REQUIRED_PAGES if p != 'README_short_draft.md'}
-    unlinked = sorted(wanted - {osp.normpath(lnk) for lnk in links})
-    assert not unlinked, f'README_short_draft.md does not link {unlinked}'
+    assert not missing, f'README.md links missing files: {missing}'
+    wanted = {osp.join('docs', 'en', p) for p in REQUIRED_PAGES}
+    wanted |= {'CHANGELOG.md', 'configs/diffusionmtl/README.md'}
+    unlinked = sorted(wanted - {osp.normpath(lnk.split('#')[0]) for lnk in links})
+    assert not unlinked, f'README.md does not link {unlinked}'
+    assert 'bash tools/install.sh && python tools/quickstart.py' in text
+    assert 'bash tools/install.sh --tests && python -m pytest tests' in text
