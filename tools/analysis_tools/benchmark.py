@@ -81,6 +81,9 @@ def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
     p.add_argument('--amp', action='store_true', help='bf16 autocast (numerics change)')
     p.add_argument('--channels-last', action='store_true',
                    help='mmdmtl model in channels_last memory format')
+    p.add_argument('--plain-adam', action='store_true',
+                   help="mmdmtl with the config's optimiser but fused=False (the per-parameter "
+                   'loop the official code uses), to see what the fused optimiser gives')
     p.add_argument('--no-macs', action='store_true', help='skip the MAC count')
     p.add_argument('--profile', metavar='FILE',
                    help='write a torch.profiler table of mmdmtl\'s training step here')
@@ -147,8 +150,16 @@ def _autocast(args):
     return torch.autocast(args.device, enabled=False)
 
 
-def ours_contender(name: str, model, inputs, samples, args) -> Contender:
-    optim = torch.optim.Adam(model.parameters(), lr=2e-5, weight_decay=1e-6)
+def ours_contender(name: str, model, inputs, samples, args, optim_cfg=None) -> Contender:
+    """mmdmtl's model with the optimiser wrapper of its config (``optim_cfg``:
+    optimiser, gradient clipping), as ``tools/train.py`` would build it; the
+    official code's Adam (lr 2e-5, weight decay 1e-6, clipping at 10) without
+    a config."""
+    from mmengine.optim import build_optim_wrapper
+    if optim_cfg is None:
+        optim_cfg = dict(type='OptimWrapper', clip_grad=dict(max_norm=10.0),
+                         optimizer=dict(type='Adam', lr=2e-5, weight_decay=1e-6))
+    wrapper = build_optim_wrapper(model, copy.deepcopy(optim_cfg))
     x = inputs.contiguous(memory_format=torch.channels_last) if args.channels_last else inputs
 
     def train_step():
@@ -156,17 +167,16 @@ def ours_contender(name: str, model, inputs, samples, args) -> Contender:
         with _autocast(args):
             losses = model(x, copy.copy(samples), mode='loss')
         total = sum(v for k, v in losses.items() if 'loss' in k)
-        optim.zero_grad(set_to_none=True)
-        total.backward()
-        torch.nn.utils.clip_grad_norm_(model.parameters(), max_norm=10)
-        optim.step()
+        wrapper.update_params(total)
 
     def infer():
         model.eval()
         with torch.no_grad(), _autocast(args):
             model(x, copy.deepcopy(samples), mode='predict')
 
-    return Contender(name, train_step, infer)
+    c = Contender(name, train_step, infer)
+    c.optimizer = repr(dict(wrapper.optimizer.defaults))
+    return c
 
 
 def official_contender(args, tasks, inputs, labelled, targets) -> Contender:
@@ -291,6 +301,9 @@ def build_ours(args):
     model = MODELS.build(cfg.model).to(args.device)
     if args.channels_last:
         model = model.to(memory_format=torch.channels_last)
+    model.optim_cfg = cfg.get('optim_wrapper')
+    if args.plain_adam and model.optim_cfg:
+        model.optim_cfg.optimizer.pop('fused', None)
     return model
 
 
@@ -322,7 +335,7 @@ def main(argv: Optional[List[str]] = None) -> dict:
     head = model.decode_head
     inputs, samples, labelled, targets = make_batch(b, h, w, head.tasks, args.labels,
                                                     args.device)
-    contenders = [ours_contender('mmdmtl', model, inputs, samples, args)]
+    contenders = [ours_contender('mmdmtl', model, inputs, samples, args, model.optim_cfg)]
     result = dict(config=osp.basename(args.config), batch=b, height=h, width=w,
                   timesteps=args.timesteps, variant=getattr(head, 'variant', None),
                   head=type(head).__name__, labels=args.labels,
@@ -338,7 +351,7 @@ def main(argv: Optional[List[str]] = None) -> dict:
         result['loop_max_abs_diff'] = check_loop_identical(model, inputs, samples, noise)
         lhead.forward = types.MethodType(loop_forward, lhead)
         contenders.append(ours_contender('mmdmtl, per-sample loop', loop_model, inputs,
-                                         samples, args))
+                                         samples, args, model.optim_cfg))
     if args.official:
         torch.manual_seed(0)
         off = official_contender(args, head.tasks, inputs, labelled, targets)
@@ -350,6 +363,8 @@ def main(argv: Optional[List[str]] = None) -> dict:
     for kind in kinds:
         run_interleaved(contenders, kind, args.steps, args.warmup, args.device)
     result['times'] = {c.name: c.times for c in contenders}
+    result['optimizer'] = {c.name: getattr(c, 'optimizer', 'Adam(lr=2e-05, weight_decay=1e-06)')
+                           for c in contenders}
 
     n_pairs = sum(len(x) for x in labelled)
     what = f'{head.variant}, T={args.timesteps}' if hasattr(head, 'variant') else \
@@ -362,6 +377,7 @@ def main(argv: Optional[List[str]] = None) -> dict:
     if 'gmacs_per_image' in result:
         print(f'mmdmtl: {result["params"]["mmdmtl"] / 1e6:.2f}M params, '
               f'{result["gmacs_per_image"]:.1f} GMACs per image (inference).')
+    print('optimisers: ' + '; '.join(f'{k}: {v}' for k, v in result['optimizer'].items()))
     if 'loop_max_abs_diff' in result:
         print(f'per-sample loop vs vectorised: max abs diff {result["loop_max_abs_diff"]:.1e}')
     print('\n| model | params (M) | train step (s) | inference (s) | images/s (inference) |')
