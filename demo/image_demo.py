@@ -42,11 +42,10 @@ def main(argv: Optional[List[str]] = None) -> np.ndarray:
         if not osp.isfile(path):
             raise SystemExit(f'image_demo: {what} file {path} does not exist')
     from mmdmtl.apis import MTLInferencer
-    from mmdmtl.datasets.transforms import LoadMultiTaskImage
     inferencer = MTLInferencer(args.config, args.checkpoint, device=args.device,
                                deterministic=not args.stochastic)
     result = inferencer(args.img)[0]
-    image = LoadMultiTaskImage()(dict(img_path=args.img, seg_fields=[]))['img']
+    image = inferencer.read(args.img)['img']  # as the test pipeline loads it
     picture = inferencer.render(result, np.asarray(image))['overview']
     os.makedirs(osp.dirname(osp.abspath(args.out_file)), exist_ok=True)
     cv2.imwrite(args.out_file, np.ascontiguousarray(picture[..., ::-1]))

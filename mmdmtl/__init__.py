@@ -25,6 +25,15 @@ if not (_MMSEG_MIN <= Version(mmseg.__version__) < _MMSEG_MAX):
     raise ImportError(f'mmdmtl needs mmsegmentation>={_MMSEG_MIN},<{_MMSEG_MAX}, found '
                       f'{mmseg.__version__}. Run `bash tools/install.sh`.')
 
-from . import datasets, engine, evaluation, models, structures, visualization  # noqa: E402,F401
+# ``apis`` registers MTLInferencer in mmseg's INFERENCERS.
+from . import (  # noqa: E402,F401
+    apis,
+    datasets,
+    engine,
+    evaluation,
+    models,
+    structures,
+    visualization,
+)
 
 __all__ = ['__version__', 'version_info']

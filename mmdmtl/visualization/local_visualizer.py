@@ -252,8 +252,40 @@ class MTLLocalVisualizer(SegLocalVisualizer):
         shape = image.shape[:2]
         if data is None:
             return self._message_panel(shape, missing)
-        if data.shape[-2:] != shape:
-            raise ValueError(f'MTLLocalVisualizer: {task} map of size {data.shape[-2:]} '
+        return self.draw_task(task, data, image, vrange)
+
+    def draw_task(self, task: str, data: Any, image: np.ndarray,
+                  vrange: Optional[Tuple[float, float]] = None) -> np.ndarray:
+        """Draw one task's map as an RGB picture of ``image``'s size.
+
+        Semantic / part labels are class colours blended over ``image``,
+        edges / saliency grey maps, depth a colour map over ``vrange``,
+        normals ``(n + 1) / 2``; invalid pixels are hatched (see the class
+        docstring). This is the drawing used for every panel of
+        :meth:`add_datasample`.
+
+        Args:
+            task: Task name (see :mod:`mmdmtl.structures.tasks`).
+            data: The map in the data-sample layout (``PixelData``, tensor
+                or array): ``(H, W)`` or ``(1, H, W)``; normals
+                ``(3, H, W)``.
+            image: ``(H, W, 3)`` RGB ``uint8`` image (the background of
+                label maps; its size must equal the map's).
+            vrange: ``(min, max)`` of the depth colour map in metres;
+                ``None``: the range of the map's valid (finite, > 0) values.
+                Ignored by the other tasks.
+
+        Returns:
+            The ``(H, W, 3)`` RGB ``uint8`` picture.
+
+        Raises:
+            ValueError: the map's size differs from the image's.
+        """
+        data = _to_numpy(data)
+        shape = image.shape[:2]
+        if data is None or data.shape[-2:] != shape:
+            raise ValueError(f'MTLLocalVisualizer: {task} map of size '
+                             f'{None if data is None else data.shape[-2:]} '
                              f'differs from the panel size {shape}')
         kind = get_task(task).kind
         if kind == 'segmentation':
@@ -261,7 +293,8 @@ class MTLLocalVisualizer(SegLocalVisualizer):
         if kind == 'binary':
             return self._draw_binary(task, data)
         if kind == 'depth':
-            return self._draw_depth(data, vrange)
+            return self._draw_depth(data, self._depth_range(None, data)
+                                    if vrange is None else vrange)
         return self._draw_normal(data)
 
     @staticmethod

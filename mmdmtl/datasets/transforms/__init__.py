@@ -13,6 +13,7 @@ from .edge_utils import label_map_to_edges, thin
 from .formatting import PackMTLInputs
 from .geometric import MTLPad, MTLRandomCrop, MTLRandomFlip, MTLRandomResize, MTLResize
 from .image_values import ImageValueWarning, image_to_uint8
+from .inference import MTLInferencerLoader, MTLResizeToFit
 from .loading import (
                                  LoadMultiTaskAnnotations,
                                  LoadMultiTaskImage,
@@ -26,5 +27,5 @@ __all__ = [
     'label_map_to_edges', 'LoadMultiTaskImage', 'LoadMultiTaskAnnotations',
     'make_invalid_target', 'has_valid_pixels', 'MTLResize', 'MTLRandomResize',
     'MTLRandomCrop', 'MTLRandomFlip', 'MTLPad', 'PackMTLInputs', 'ImageValueWarning',
-    'image_to_uint8'
+    'image_to_uint8', 'MTLInferencerLoader', 'MTLResizeToFit'
 ]
