@@ -31,6 +31,12 @@ model = dict(
         preset='paper',
         variant='feature',
         num_timesteps=2,
+        # official initialisations and raw depth (docs/en/official_comparison.md)
+        pred_head_init='default',
+        fusion_init='default',
+        cond_proj_init='kaiming',
+        timestep_bias_init='default',
+        depth_activation='linear',
         norm_cfg=norm_cfg,
         loss_decode=dict(
             semseg=dict(type='MTLCrossEntropyLoss', loss_weight=1.0),
