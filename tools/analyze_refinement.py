@@ -88,6 +88,7 @@ def main(argv=None) -> None:
     tasks = [t for t in head.tasks if HEADLINE.get(t, ('',))[0] in results['final']]
     cols = ' | '.join(f'{HEADLINE[t][0]} {"↑" if HEADLINE[t][1] else "↓"}' for t in tasks)
     lines = [f'Checkpoint `{args.checkpoint}` (variant {head.get("variant", "feature")}, '
+             f'refine_mode {head.get("refine_mode", "direct")}, '
              f'T={head.get("num_timesteps", 2)}); in brackets: change from `initial`.', '',
              f'| predictions | {cols} |', '|---|' + '---|' * len(tasks)]
     base = results['initial']

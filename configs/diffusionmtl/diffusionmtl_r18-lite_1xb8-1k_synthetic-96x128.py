@@ -3,6 +3,9 @@
 # classes, depth, normals, edges). Rendered into data/synthetic_indoor on
 # first use. 1000 iterations: about 4 minutes on 2 idle CPU cores. Partial labels:
 #   --cfg-options train_dataloader.dataset.split_mode=onelabel
+# Recommended refinement: residual (each step corrects its input, zero-init
+# correction; docs/en/refinement.md). The paper's direct form:
+#   --cfg-options model.decode_head.refine_mode=direct
 _base_ = [
     '../_base_/models/diffusionmtl_r18.py',
     '../_base_/datasets/synthetic_indoor.py',
@@ -16,6 +19,7 @@ model = dict(
     decode_head=dict(
         preset='lite',
         variant='prediction',
+        refine_mode='residual',
         tasks=dict(semseg=10, depth=1, normal=3, edge=1),
         loss_decode=dict(
             edge=dict(type='BalancedBCELoss', pos_weight=0.95,

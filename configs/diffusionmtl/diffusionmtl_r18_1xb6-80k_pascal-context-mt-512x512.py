@@ -18,6 +18,8 @@ model = dict(
                            test_cfg=dict(size=(512, 512))),
     decode_head=dict(
         tasks=dict(_delete_=True, semseg=21, parts=7, sal=1, normal=3, edge=1),
+        # official saliency head: 2 channels + softmax + balanced CE
+        two_class_tasks=['sal'],
         loss_decode=dict(
             _delete_=True,
             semseg=dict(type='MTLCrossEntropyLoss', loss_weight=1.0),

@@ -3,6 +3,9 @@
 # loss_decode for other datasets. Set variant='prediction' for prediction
 # diffusion, use_task_conditioning=False / use_diffusion=False for ablations,
 # preset='lite' for a small CPU model.
+# Paper-faithful: the official code's initialisations, raw depth output and
+# the direct (x0 from scratch) refinement; see docs/en/official_comparison.md.
+# refine_mode='residual' is mmdmtl's recommended refinement (docs/en/refinement.md).
 norm_cfg = dict(type='BN', requires_grad=True)  # SyncBN in multi-GPU configs
 data_preprocessor = dict(
     type='MTLDataPreProcessor',
@@ -40,6 +43,12 @@ model = dict(
         use_diffusion=True,
         initial_loss_weight=0.5,
         test_noise='random',
+        refine_mode='direct',
+        pred_head_init='default',
+        fusion_init='default',
+        cond_proj_init='kaiming',
+        timestep_bias_init='default',
+        depth_activation='linear',
         norm_cfg=norm_cfg,
         loss_decode=dict(
             semseg=dict(type='MTLCrossEntropyLoss', loss_weight=1.0),

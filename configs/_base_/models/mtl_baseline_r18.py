@@ -8,6 +8,9 @@ model = dict(
         in_channels=[64, 128, 256, 512],
         tasks=dict(semseg=13, depth=1, normal=3),
         preset='paper',
+        pred_head_init='default',
+        fusion_init='default',
+        depth_activation='linear',
         norm_cfg={{_base_.norm_cfg}},
         loss_decode=dict(
             semseg=dict(type='MTLCrossEntropyLoss', loss_weight=1.0),

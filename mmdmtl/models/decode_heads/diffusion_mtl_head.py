@@ -1,13 +1,15 @@
 """DiffusionMTL decode head: multi-task denoising diffusion of initial maps."""
-from typing import Callable, Dict, Optional, Sequence, Union
+from typing import Callable, Dict, Optional, Sequence, Tuple, Union
 
 import torch
+import torch.nn.functional as F
 from torch import Tensor, nn
 
 from mmdmtl.registry import MODELS
 
+from ..losses.partial_label_weights import partial_label_sample_weights
 from ..utils import DiffusionScheduler, MultiTaskDenoiser
-from .mtl_baseline_head import MTLBaselineHead, init_prediction_convs
+from .mtl_baseline_head import MTLBaselineHead
 
 NoiseType = Union[Dict[str, Tensor], Callable[[str, int, Tensor, Tensor], Tensor]]
 
@@ -53,6 +55,32 @@ class DiffusionMTLHead(MTLBaselineHead):
     position) or a callable ``(task, slot, ref, index) -> Tensor`` shaped
     like ``ref``.
 
+    Refinement parameterisation (``refine_mode``):
+
+    * ``'direct'`` (the paper / official code): every step predicts
+      :math:`\\hat x_0` from scratch -- the prediction variant's
+      :math:`\\hat x_0` is ``final_head(h)``, the feature variant's the
+      conv stack's (ReLU) output ``h``.
+    * ``'residual'``: every step predicts a *correction* of its input,
+      :math:`\\hat x_0 = x_t + \\Delta`. Prediction variant:
+      ``Delta = final_head(h)`` with a zero-initialised ``final_head``;
+      feature variant: ``Delta`` is the conv stack's output, without its
+      last ReLU and with its last conv zero-initialised, and (by default,
+      ``share_final_head``) the final 1x1 heads *are* the preliminary heads.
+      At initialisation the refined output therefore equals its (noised)
+      input, and a zero correction reproduces the initial prediction up to
+      the injected noise: the refinement starts from, and can only be
+      trained away from, the initial prediction.
+
+    Extra training signals (off by default, the official code uses neither):
+    ``step_loss_weight`` supervises every intermediate :math:`\\hat x_0`
+    (the feature variant's through the final head) with the task loss
+    (``loss_<task>_steps``, mean over steps); ``denoise_loss_weight`` adds
+    the official (unused) ``p_losses`` form, an MSE between each step's
+    :math:`\\hat x_0` and the clean start map (detached)
+    (``loss_<task>_denoise``). ``detach_start`` cuts the gradient of the
+    refined loss into the preliminary decoders through the start state.
+
     Args:
         variant: ``'feature'`` or ``'prediction'``.
         num_timesteps: Diffusion steps ``T``.
@@ -63,6 +91,17 @@ class DiffusionMTLHead(MTLBaselineHead):
         num_attn_blocks, num_heads, mlp_ratio, token_downsample,
         head_channels, freq_dims: Denoiser sizes (None: from ``preset``).
         test_noise: ``'random'`` or ``'none'``.
+        refine_mode: ``'direct'`` or ``'residual'`` (see above).
+        share_final_head: Feature variant: use the preliminary 1x1 heads as
+            the final heads (None: True with ``'residual'``, else False).
+        step_loss_weight: Weight of the intermediate-step task losses.
+        denoise_loss_weight: Weight of the ``p_losses``-style MSE.
+        detach_start: Detach the chain's clean start map.
+        timestep_bias_init: ``'zeros'`` or ``'default'`` (official) biases
+            of the timestep MLP.
+        cond_proj_init: Init of the conditioning projection: ``'default'``
+            (PyTorch's) or ``'kaiming'`` (kaiming-normal fan-out, zero bias,
+            as the official code).
         **kwargs: :class:`MTLBaselineHead` arguments (``in_channels``,
             ``tasks``, ``embed_dims``, ``preset``, ``loss_decode`` ...).
 
@@ -81,14 +120,39 @@ class DiffusionMTLHead(MTLBaselineHead):
                  num_heads: Optional[int] = None, mlp_ratio: Optional[float] = None,
                  token_downsample: Optional[int] = None, head_channels: Optional[int] = None,
                  freq_dims: Optional[int] = None, test_noise: str = 'random',
-                 **kwargs) -> None:
+                 refine_mode: str = 'direct', share_final_head: Optional[bool] = None,
+                 step_loss_weight: float = 0.0, denoise_loss_weight: float = 0.0,
+                 detach_start: bool = False, timestep_bias_init: str = 'zeros',
+                 cond_proj_init: str = 'default', **kwargs) -> None:
         super().__init__(**kwargs)
         name = type(self).__name__
         if variant not in ('feature', 'prediction'):
             raise ValueError(f'{name}: variant must be feature or prediction, got {variant!r}')
         if test_noise not in ('random', 'none'):
             raise ValueError(f'{name}: test_noise must be random or none, got {test_noise!r}')
+        if refine_mode not in ('direct', 'residual'):
+            raise ValueError(f'{name}: refine_mode must be direct or residual, '
+                             f'got {refine_mode!r}')
+        if cond_proj_init not in ('default', 'kaiming'):
+            raise ValueError(f'{name}: cond_proj_init must be default or kaiming, '
+                             f'got {cond_proj_init!r}')
+        if share_final_head is None:
+            share_final_head = refine_mode == 'residual' and variant == 'feature'
+        if share_final_head and variant != 'feature':
+            raise ValueError(f'{name}: share_final_head needs variant=feature (the '
+                             'prediction variant has no feature-to-prediction final head '
+                             'to share)')
+        for key, value in (('step_loss_weight', step_loss_weight),
+                           ('denoise_loss_weight', denoise_loss_weight)):
+            if value < 0:
+                raise ValueError(f'{name}: {key} must be >= 0, got {value}')
         self.variant = variant
+        self.refine_mode = refine_mode
+        self.residual = refine_mode == 'residual'
+        self.share_final_head = bool(share_final_head)
+        self.step_loss_weight = float(step_loss_weight)
+        self.denoise_loss_weight = float(denoise_loss_weight)
+        self.detach_start = detach_start
         self.use_task_conditioning = use_task_conditioning
         self.use_diffusion = use_diffusion
         self.initial_loss_weight = initial_loss_weight
@@ -104,11 +168,22 @@ class DiffusionMTLHead(MTLBaselineHead):
             mlp_ratio=self._preset('mlp_ratio', mlp_ratio),
             token_downsample=self._preset('token_downsample', token_downsample),
             use_conditioning=use_task_conditioning,
-            freq_dims=self._preset('freq_dims', freq_dims))
+            freq_dims=self._preset('freq_dims', freq_dims),
+            correction_output=self.residual and variant == 'feature',
+            timestep_bias_init=timestep_bias_init)
         self.cond_proj = nn.Conv2d(sum(self.tasks.values()), e, 3, padding=1) \
             if use_task_conditioning else None
-        self.final_heads = nn.ModuleDict({t: nn.Conv2d(e, c, 1) for t, c in self.tasks.items()})
-        init_prediction_convs(self.final_heads)
+        if self.cond_proj is not None and cond_proj_init == 'kaiming':
+            nn.init.kaiming_normal_(self.cond_proj.weight, mode='fan_out', nonlinearity='relu')
+            nn.init.zeros_(self.cond_proj.bias)
+        if self.share_final_head:
+            self.final_heads = self.prelim_heads
+        else:
+            self.final_heads = self.prediction_convs()
+            if self.residual:  # prediction variant: the correction starts at 0
+                for conv in self.final_heads.values():
+                    nn.init.zeros_(conv.weight)
+                    nn.init.zeros_(conv.bias)
 
     # ------------------------------------------------------------------ noise
     def _noise(self, task: str, slot: int, ref: Tensor, index: Tensor,
@@ -148,8 +223,9 @@ class DiffusionMTLHead(MTLBaselineHead):
         return self.denoiser.to_tokens(self.cond_proj(cond))
 
     def run_chain(self, x0: Dict[str, Tensor], index: Dict[str, Tensor],
-                  cond_tokens: Optional[Tensor],
-                  noise: Optional[NoiseType] = None) -> Dict[str, Tensor]:
+                  cond_tokens: Optional[Tensor], noise: Optional[NoiseType] = None,
+                  return_steps: bool = False
+                  ) -> Union[Dict[str, Tensor], Tuple[Dict[str, Tensor], Dict[str, list]]]:
         """Run the ``T``-step reverse chain for the given pairs.
 
         Args:
@@ -158,9 +234,12 @@ class DiffusionMTLHead(MTLBaselineHead):
             index: ``{task: (n_t,)}`` batch position of each pair.
             cond_tokens: From :meth:`condition_tokens` (whole batch).
             noise: Optional injected noise (see the class docstring).
+            return_steps: Also return every step's :math:`\\hat x_0`.
 
         Returns:
-            ``{task: (n_t, C_task, h, w)}`` raw final predictions.
+            ``{task: (n_t, C_task, h, w)}`` raw final predictions; with
+            ``return_steps`` also ``{task: [x0_hat at t = T-1, ..., 0]}`` in
+            the chain's space (features or raw predictions).
         """
         tasks = [t for t in self.task_names if t in x0 and x0[t].shape[0] > 0]
         sched = self.scheduler
@@ -168,18 +247,27 @@ class DiffusionMTLHead(MTLBaselineHead):
         for t in tasks:
             eps = self._noise(t, 0, x0[t], index[t], noise)
             x[t] = x0[t] if eps is None else sched.start_state(x0[t], eps)
+        steps: Dict[str, list] = {t: [] for t in tasks}
+        final: Dict[str, Tensor] = {}
         for step in reversed(range(self.num_timesteps)):
             h = self.denoiser(x, step, index, cond_tokens)
-            if step == 0:
-                return {t: self.final_heads[t](h[t]) for t in tasks}
             for t in tasks:
-                x0_hat = self.final_heads[t](h[t]) if self.variant == 'prediction' else h[t]
-                if self.use_diffusion:
+                if self.variant == 'prediction':
+                    out = self.final_heads[t](h[t])
+                    x0_hat = x[t] + out if self.residual else out
+                else:
+                    x0_hat = x[t] + h[t] if self.residual else h[t]
+                if return_steps:
+                    steps[t].append(x0_hat)
+                if step == 0:
+                    final[t] = x0_hat if self.variant == 'prediction' else \
+                        self.final_heads[t](x0_hat)
+                elif self.use_diffusion:
                     z = self._noise(t, self.num_timesteps - step, x0_hat, index[t], noise)
                     x[t] = sched.posterior_step(x0_hat, x[t], step, z)
                 else:
                     x[t] = x0_hat
-        return {}
+        return (final, steps) if return_steps else final
 
     def forward(self, inputs: Sequence[Tensor], task_mask: Optional[Tensor] = None,
                 noise: Optional[NoiseType] = None) -> Dict[str, dict]:
@@ -193,14 +281,59 @@ class DiffusionMTLHead(MTLBaselineHead):
 
         Returns:
             ``dict(init={task: (B, C, h, w)}, final={task: (n_t, C, h, w)},
-            index={task: (n_t,)})``.
+            index={task: (n_t,)})``; in training with a step or denoise loss
+            also ``steps`` and ``start`` (see :meth:`run_chain`).
         """
         feats, preds = self.preliminary(inputs)
         index = self.pair_index(task_mask, preds)
         start = feats if self.variant == 'feature' else preds
         x0 = {t: self._gather(start[t], index[t]) for t in self.task_names}
-        final = self.run_chain(x0, index, self.condition_tokens(preds), noise)
+        if self.detach_start:
+            x0 = {t: v.detach() for t, v in x0.items()}
+        want_steps = self.training and (self.step_loss_weight > 0
+                                        or self.denoise_loss_weight > 0)
+        chain = self.run_chain(x0, index, self.condition_tokens(preds), noise,
+                               return_steps=want_steps)
+        final, steps = chain if want_steps else (chain, None)
         for t in self.task_names:  # tasks without pairs: empty outputs
             if t not in final:
                 final[t] = preds[t][:0]
-        return dict(init=preds, final=final, index=index)
+        outs = dict(init=preds, final=final, index=index)
+        if want_steps:
+            outs.update(steps=steps, start=x0)
+        return outs
+
+    # -------------------------------------------------------------------- loss
+    def _losses_fp32(self, outs: Dict[str, dict], batch_data_samples: Sequence,
+                     task_mask: Tensor) -> Dict[str, Tensor]:
+        """The baseline losses plus, when enabled, ``loss_<task>_steps`` (task
+        loss of every intermediate step's prediction, averaged over steps)
+        and ``loss_<task>_denoise`` (MSE of every step's :math:`\\hat x_0`
+        to the clean start map)."""
+        losses = super()._losses_fp32(outs, batch_data_samples, task_mask)
+        steps = outs.get('steps')
+        if steps is None:
+            return losses
+        sample_w = partial_label_sample_weights(task_mask, self.scale_by_labels)
+        sample_w = sample_w.to(task_mask.device)
+        for t in self.task_names:
+            maps = steps.get(t, [])
+            index = outs['index'][t]
+            if self.step_loss_weight > 0:
+                inter = maps[:-1]  # the last one is the final prediction
+                if inter:
+                    preds = [m if self.variant == 'prediction' else self.final_heads[t](m)
+                             for m in inter]
+                    loss = sum(self._task_loss(t, p, batch_data_samples, index, sample_w)
+                               for p in preds) / len(preds)
+                else:
+                    loss = outs['final'][t].float().sum() * 0.0
+                losses[f'loss_{t}_steps'] = self.step_loss_weight * loss
+            if self.denoise_loss_weight > 0:
+                if maps:
+                    target = outs['start'][t].detach().float()
+                    loss = sum(F.mse_loss(m.float(), target) for m in maps) / len(maps)
+                else:
+                    loss = outs['final'][t].float().sum() * 0.0
+                losses[f'loss_{t}_denoise'] = self.denoise_loss_weight * loss
+        return losses

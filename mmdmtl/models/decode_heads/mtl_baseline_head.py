@@ -13,7 +13,7 @@ from mmdmtl.registry import MODELS
 from mmdmtl.structures.tasks import TASK_MASK_KEY, get_task
 
 from ..losses.partial_label_weights import DEFAULT_TASK_LOSSES, partial_label_sample_weights
-from ..utils import MultiLevelFusion, activate_task_output, check_task_channels
+from ..utils import MultiLevelFusion, TwoClassLogitConv, activate_task_output, check_task_channels
 
 #: Width presets. ``paper`` is the official ResNet-18 setting, ``lite`` a
 #: small one for CPU training and tests.
@@ -51,6 +51,12 @@ def init_prediction_convs(convs: nn.ModuleDict, std: float = 0.01) -> None:
         nn.init.zeros_(conv.bias)
 
 
+#: Choices of the head options that align mmdmtl with the official code.
+PRED_HEAD_INITS = ('normal', 'default')
+FUSION_INITS = ('kaiming', 'default')
+DEPTH_ACTIVATIONS = ('softplus', 'linear')
+
+
 @MODELS.register_module()
 class MTLBaselineHead(BaseDecodeHead):
     """Multi-task baseline: fusion + per-task preliminary decoders + 1x1 heads.
@@ -82,6 +88,16 @@ class MTLBaselineHead(BaseDecodeHead):
             :data:`DEFAULT_TASK_LOSSES`.
         scale_by_labels: Apply the ``T / #labelled`` factor.
         align_corners: Of all bilinear resizes.
+        pred_head_init: Init of the 1x1 prediction convs: ``'normal'``
+            (N(0, 0.01), zero bias, as mmseg's ``conv_seg``) or
+            ``'default'`` (PyTorch's default, as the official code).
+        fusion_init: Init of the fusion conv: ``'kaiming'`` (``ConvModule``)
+            or ``'default'`` (PyTorch's default, as the official code).
+        depth_activation: ``'softplus'`` (always positive metres) or
+            ``'linear'`` (raw output, as the official code).
+        two_class_tasks: Binary tasks (``sal``/``edge``) predicted with two
+            channels and a softmax, as the official code does for saliency
+            (:class:`TwoClassLogitConv`); the others use one logit.
         init_cfg: Initialisation config.
     """
 
@@ -95,14 +111,32 @@ class MTLBaselineHead(BaseDecodeHead):
                  fuse_scale: float = 0.5, norm_cfg: dict = dict(type='BN', requires_grad=True),
                  fusion_norm_cfg: Optional[dict] = None, fusion_act_cfg: Optional[dict] = None,
                  loss_decode: Optional[Dict[str, dict]] = None, scale_by_labels: bool = True,
-                 align_corners: bool = False, init_cfg: Optional[dict] = None) -> None:
+                 align_corners: bool = False, pred_head_init: str = 'normal',
+                 fusion_init: str = 'kaiming', depth_activation: str = 'softplus',
+                 two_class_tasks: Sequence[str] = (),
+                 init_cfg: Optional[dict] = None) -> None:
         BaseModule.__init__(self, init_cfg=init_cfg)
         name = type(self).__name__
         if preset not in HEAD_PRESETS:
             raise KeyError(f'{name}: unknown preset {preset!r}; use {sorted(HEAD_PRESETS)}')
+        for key, value, choices in (('pred_head_init', pred_head_init, PRED_HEAD_INITS),
+                                    ('fusion_init', fusion_init, FUSION_INITS),
+                                    ('depth_activation', depth_activation,
+                                     DEPTH_ACTIVATIONS)):
+            if value not in choices:
+                raise ValueError(f'{name}: {key} must be one of {choices}, got {value!r}')
+        self.pred_head_init = pred_head_init
+        self.depth_activation = depth_activation
         self.preset = preset
         self.tasks = check_task_channels(dict(tasks), where=name)
         self.task_names: Tuple[str, ...] = tuple(self.tasks)
+        self.two_class_tasks = tuple(two_class_tasks)
+        bad = [t for t in self.two_class_tasks
+               if t not in self.tasks or get_task(t).kind != 'binary']
+        if bad:
+            binary = [t for t in self.task_names if get_task(t).kind == 'binary']
+            raise ValueError(f'{name}: two_class_tasks {bad} are not binary tasks of this '
+                             f'head (its binary tasks: {binary})')
         self.in_channels = list(in_channels)
         self.in_index = list(range(len(self.in_channels))) if in_index is None else list(
             in_index)
@@ -124,17 +158,32 @@ class MTLBaselineHead(BaseDecodeHead):
 
         self.fusion = MultiLevelFusion(self.in_channels, self.embed_dims, scale=fuse_scale,
                                        norm_cfg=fusion_norm_cfg, act_cfg=fusion_act_cfg,
-                                       align_corners=align_corners)
+                                       align_corners=align_corners, init=fusion_init)
         self.prelim_decoders = nn.ModuleDict({
             t: nn.Sequential(*[
                 BasicBlock(self.embed_dims, self.embed_dims, norm_cfg=norm_cfg)
                 for _ in range(self.num_prelim_blocks)
             ]) for t in self.task_names
         })
-        self.prelim_heads = nn.ModuleDict(
-            {t: nn.Conv2d(self.embed_dims, c, 1) for t, c in self.tasks.items()})
-        init_prediction_convs(self.prelim_heads)
+        self.prelim_heads = self.prediction_convs()
         self.losses = self._build_losses(loss_decode)
+
+    def prediction_convs(self) -> nn.ModuleDict:
+        """``{task: 1x1 conv embed_dims -> task output}`` initialised as
+        ``pred_head_init`` says (two-class convs for ``two_class_tasks``)."""
+        convs = nn.ModuleDict({
+            t: TwoClassLogitConv(self.embed_dims) if t in self.two_class_tasks else
+            nn.Conv2d(self.embed_dims, c, 1) for t, c in self.tasks.items()})
+        if self.pred_head_init == 'normal':
+            init_prediction_convs(convs)
+        return convs
+
+    def activate(self, task: str, raw: Tensor) -> Tensor:
+        """Raw output -> the task's output space (:func:`activate_task_output`;
+        depth stays raw with ``depth_activation='linear'``)."""
+        if self.depth_activation == 'linear' and get_task(task).kind == 'depth':
+            return raw
+        return activate_task_output(task, raw)
 
     def _preset(self, key: str, value):
         return HEAD_PRESETS[self.preset][key] if value is None else value
@@ -240,7 +289,7 @@ class MTLBaselineHead(BaseDecodeHead):
             raise ValueError(f"{type(self).__name__}: test_cfg.output must be 'final' or "
                              f"'initial', got {output!r}")
         return {
-            t: activate_task_output(
+            t: self.activate(
                 t, resize(final[t], size=tuple(size), mode='bilinear',
                           align_corners=self.align_corners)) for t in self.task_names
         }
@@ -285,7 +334,7 @@ class MTLBaselineHead(BaseDecodeHead):
         target = self._stack_targets(task, batch_data_samples, index)
         pred = resize(pred.float(), size=target.shape[-2:], mode='bilinear',
                       align_corners=self.align_corners)
-        per_sample = self.losses[task](activate_task_output(task, pred), target)
+        per_sample = self.losses[task](self.activate(task, pred), target)
         return (per_sample * sample_w.index_select(0, index)).sum()
 
     def loss_by_feat(self, outs: Dict[str, dict], batch_data_samples: Sequence,

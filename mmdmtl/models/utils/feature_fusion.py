@@ -22,17 +22,26 @@ class MultiLevelFusion(nn.Module):
             stride-4 backbones; use e.g. 2.0 for a stride-16 ViT).
         conv_cfg, norm_cfg, act_cfg: Of the projection (plain conv by default).
         align_corners: Of the bilinear resize.
+        init: ``'kaiming'`` (``ConvModule``'s kaiming fan-out init) or
+            ``'default'`` (PyTorch's default conv init, as the official
+            ``nn.Conv2d``; about 3x smaller fused features).
     """
 
     def __init__(self, in_channels: Sequence[int], out_channels: int, scale: float = 0.5,
                  conv_cfg: Optional[dict] = None, norm_cfg: Optional[dict] = None,
-                 act_cfg: Optional[dict] = None, align_corners: bool = False) -> None:
+                 act_cfg: Optional[dict] = None, align_corners: bool = False,
+                 init: str = 'kaiming') -> None:
         super().__init__()
+        if init not in ('kaiming', 'default'):
+            raise ValueError(f'MultiLevelFusion: init must be kaiming or default, got {init!r}')
+        self.init = init
         self.in_channels = list(in_channels)
         self.scale = float(scale)
         self.align_corners = align_corners
         self.proj = ConvModule(sum(self.in_channels), out_channels, 3, padding=1,
                                conv_cfg=conv_cfg, norm_cfg=norm_cfg, act_cfg=act_cfg)
+        if init == 'default':
+            self.proj.conv.reset_parameters()
 
     def forward(self, feats: List[Tensor]) -> Tensor:
         """Fuse ``feats`` (one tensor per level) into (B, out_channels, h, w)."""

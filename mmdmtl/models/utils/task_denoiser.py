@@ -45,12 +45,21 @@ class MultiTaskDenoiser(nn.Module):
         use_conditioning: Cross-attention to the conditioning tokens
             (True) or self-attention (False).
         freq_dims: Width of the sinusoidal timestep code.
+        correction_output: Make the conv stacks' output a signed
+            *correction* that starts at zero: the last ReLU is dropped and
+            the last conv is zero-initialised (used by the feature variant's
+            residual refinement, ``x0_hat = x_t + stack(h)``). False: the
+            official stack (ReLU output, default init).
+        timestep_bias_init: ``'zeros'`` or ``'default'`` biases of the
+            timestep MLP (see :class:`TimestepEmbedding`).
     """
 
     def __init__(self, in_channels: Dict[str, int], embed_dims: int = 512,
                  head_channels: int = 512, num_blocks: int = 4, num_heads: int = 4,
                  mlp_ratio: float = 4.0, token_downsample: int = 4,
-                 use_conditioning: bool = True, freq_dims: int = 256) -> None:
+                 use_conditioning: bool = True, freq_dims: int = 256,
+                 correction_output: bool = False,
+                 timestep_bias_init: str = 'zeros') -> None:
         super().__init__()
         self.tasks = tuple(in_channels)
         self.embed_dims = embed_dims
@@ -58,19 +67,29 @@ class MultiTaskDenoiser(nn.Module):
         self.use_conditioning = use_conditioning
         self.pre_layers = nn.ModuleDict({
             t: nn.Conv2d(c, embed_dims, 3, padding=1) for t, c in in_channels.items()})
-        self.t_embed = TimestepEmbedding(embed_dims, freq_dims)
+        self.correction_output = correction_output
+        self.t_embed = TimestepEmbedding(embed_dims, freq_dims, bias_init=timestep_bias_init)
         block = CrossAttentionBlock if use_conditioning else SelfAttentionBlock
         self.blocks = nn.ModuleList(
             [block(embed_dims, num_heads, mlp_ratio) for _ in range(num_blocks)])
-        self.task_heads = nn.ModuleDict({
-            t: nn.Sequential(
-                nn.Conv2d(embed_dims, embed_dims, 1),
-                nn.Conv2d(embed_dims, head_channels, 3, padding=1), nn.ReLU(inplace=True),
-                nn.Conv2d(head_channels, embed_dims, 3, padding=1), nn.ReLU(inplace=True),
-                nn.Conv2d(embed_dims, embed_dims, 3, padding=1), nn.ReLU(inplace=True))
-            for t in self.tasks
-        })
+        self.task_heads = nn.ModuleDict(
+            {t: self._conv_stack(embed_dims, head_channels) for t in self.tasks})
         self._init_linear()
+
+    def _conv_stack(self, embed_dims: int, head_channels: int) -> nn.Sequential:
+        """The task conv stack (see ``correction_output``)."""
+        layers = [
+            nn.Conv2d(embed_dims, embed_dims, 1),
+            nn.Conv2d(embed_dims, head_channels, 3, padding=1), nn.ReLU(inplace=True),
+            nn.Conv2d(head_channels, embed_dims, 3, padding=1), nn.ReLU(inplace=True),
+            nn.Conv2d(embed_dims, embed_dims, 3, padding=1)
+        ]
+        if self.correction_output:
+            nn.init.zeros_(layers[-1].weight)
+            nn.init.zeros_(layers[-1].bias)
+        else:
+            layers.append(nn.ReLU(inplace=True))
+        return nn.Sequential(*layers)
 
     def _init_linear(self) -> None:
         for name, m in self.named_modules():

@@ -15,18 +15,26 @@ class TimestepEmbedding(nn.Module):
         embed_dims: Output width.
         freq_dims: Width of the sinusoidal code.
         max_period: Controls the lowest frequency.
+        bias_init: ``'zeros'`` (zero MLP biases) or ``'default'`` (PyTorch's
+            default uniform biases, as the official code, which builds the
+            embedder after its zero-bias initialisation pass). The weights
+            are N(0, 0.02) either way (DiT).
     """
 
     def __init__(self, embed_dims: int, freq_dims: int = 256,
-                 max_period: float = 10000.0) -> None:
+                 max_period: float = 10000.0, bias_init: str = 'zeros') -> None:
         super().__init__()
+        if bias_init not in ('zeros', 'default'):
+            raise ValueError(f'TimestepEmbedding: bias_init must be zeros or default, '
+                             f'got {bias_init!r}')
         self.freq_dims = freq_dims
         self.max_period = max_period
         self.mlp = nn.Sequential(
             nn.Linear(freq_dims, embed_dims), nn.SiLU(), nn.Linear(embed_dims, embed_dims))
         for idx in (0, 2):
             nn.init.normal_(self.mlp[idx].weight, std=0.02)
-            nn.init.zeros_(self.mlp[idx].bias)
+            if bias_init == 'zeros':
+                nn.init.zeros_(self.mlp[idx].bias)
 
     def sinusoid(self, t: Tensor) -> Tensor:
         """(N,) timesteps -> (N, freq_dims) sinusoidal code."""
