@@ -48,7 +48,9 @@ class DiffusionMTLHead(MTLBaselineHead):
     Noise: by default drawn with ``torch.randn_like`` (follows the global
     seed). ``test_noise='random'`` (default, as the official code) also
     noises at inference, so predictions are stochastic; ``'none'`` makes
-    inference deterministic (start state ``sqrt(abar) x0``, posterior means).
+    inference deterministic: no noise is drawn, the chain starts from the
+    clean map ``x0`` itself and every step takes the posterior mean, so it
+    costs the ``T`` denoiser passes and nothing else.
     For tests, :meth:`forward` / :meth:`loss` accept ``noise``: either
     ``{task: (T, B, C, h, w)}`` (slot 0 is the start noise, slot ``k`` the
     posterior noise of step ``t = T - k``; rows are indexed by batch
