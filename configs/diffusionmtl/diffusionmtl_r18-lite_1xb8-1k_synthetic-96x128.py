@@ -20,6 +20,9 @@ model = dict(
         preset='lite',
         variant='prediction',
         refine_mode='residual',
+        # positive metres whatever the weights (the paper bases use the
+        # official raw linear output; docs/en/official_comparison.md)
+        depth_activation='softplus',
         tasks=dict(semseg=10, depth=1, normal=3, edge=1),
         loss_decode=dict(
             edge=dict(type='BalancedBCELoss', pos_weight=0.95,

@@ -12,7 +12,7 @@ model = dict(
         preset='lite',
         pred_head_init='default',
         fusion_init='default',
-        depth_activation='linear',
+        depth_activation='softplus',
         norm_cfg={{_base_.norm_cfg}},
         loss_decode=dict(
             semseg=dict(type='MTLCrossEntropyLoss', loss_weight=1.0),
