@@ -100,10 +100,16 @@ def test_test_time_padding(tmp_path):
     assert mixed['data_samples'][0].padding_size == (0, 3, 0, 3)
 
 
-@pytest.mark.parametrize('path', sorted(glob.glob(osp.join(ROOT, 'configs', '_base_',
-                                                            'datasets', '*.py'))))
+DATASET_BASES = sorted(p for p in glob.glob(osp.join(ROOT, 'configs', '_base_', 'datasets', '*.py'))
+                       if osp.basename(p) != 'mtl_common.py')
+
+
+@pytest.mark.parametrize('path', DATASET_BASES)
 def test_base_dataset_configs(path):
     cfg = Config.fromfile(path)
+    # every dataset base inherits the shared loaders / test pipeline
+    with open(path, encoding='utf-8') as f:
+        assert "_base_ = ['./mtl_common.py']" in f.read()
     for key in ('dataset_type', 'data_root', 'tasks', 'train_pipeline', 'test_pipeline',
                 'train_dataloader', 'val_dataloader', 'test_dataloader'):
         assert key in cfg, key
