@@ -31,6 +31,8 @@ def test_compare_rows_and_tolerance():
 def test_every_published_reproducible_model_is_complete():
     tool = load_tool()
     models = tool.published_models()
+    assert {'diffusionmtl_r18-lite_1xb8-1k_synthetic-96x128',
+            'mtl-baseline_r18-lite_1xb8-1k_synthetic-96x128'} <= set(models)
     for name, m in models.items():
         rep = m['Metadata']['Reproduce']
         assert isinstance(rep['seed'], int) and rep['minutes_2_cpu_cores'] > 0
