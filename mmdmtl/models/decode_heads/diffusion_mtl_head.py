@@ -307,12 +307,14 @@ class DiffusionMTLHead(MTLBaselineHead):
 
     # -------------------------------------------------------------------- loss
     def _losses_fp32(self, outs: Dict[str, dict], batch_data_samples: Sequence,
-                     task_mask: Tensor) -> Dict[str, Tensor]:
+                     task_mask: Tensor,
+                     targets: Optional[Dict[tuple, Tensor]] = None) -> Dict[str, Tensor]:
         """The baseline losses plus, when enabled, ``loss_<task>_steps`` (task
         loss of every intermediate step's prediction, averaged over steps)
         and ``loss_<task>_denoise`` (MSE of every step's :math:`\\hat x_0`
         to the clean start map)."""
-        losses = super()._losses_fp32(outs, batch_data_samples, task_mask)
+        targets = {} if targets is None else targets
+        losses = super()._losses_fp32(outs, batch_data_samples, task_mask, targets)
         steps = outs.get('steps')
         if steps is None:
             return losses
@@ -326,7 +328,8 @@ class DiffusionMTLHead(MTLBaselineHead):
                 if inter:
                     preds = [m if self.variant == 'prediction' else self.final_heads[t](m)
                              for m in inter]
-                    loss = sum(self._task_loss(t, p, batch_data_samples, index, sample_w)
+                    loss = sum(self._task_loss(t, p, batch_data_samples, index, sample_w,
+                                               targets)
                                for p in preds) / len(preds)
                 else:
                     loss = outs['final'][t].float().sum() * 0.0

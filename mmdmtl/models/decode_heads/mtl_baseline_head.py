@@ -328,10 +328,21 @@ class MTLBaselineHead(BaseDecodeHead):
         return torch.stack(rows).to(index.device)
 
     def _task_loss(self, task: str, pred: Tensor, batch_data_samples: Sequence,
-                   index: Tensor, sample_w: Tensor) -> Tensor:
+                   index: Tensor, sample_w: Tensor,
+                   targets: Optional[Dict[tuple, Tensor]] = None) -> Tensor:
+        """Partial-label loss of ``pred`` (rows = samples ``index``).
+
+        ``targets`` is a per-call cache of stacked ground truths keyed by task
+        and sample indices, so the final, initial and intermediate-step losses
+        of one task stack (and copy) their targets once."""
         if index.numel() == 0:
             return pred.float().sum() * 0.0
-        target = self._stack_targets(task, batch_data_samples, index)
+        key = (task, tuple(index.tolist()))
+        target = targets.get(key) if targets is not None else None
+        if target is None:
+            target = self._stack_targets(task, batch_data_samples, index)
+            if targets is not None:
+                targets[key] = target
         pred = resize(pred.float(), size=target.shape[-2:], mode='bilinear',
                       align_corners=self.align_corners)
         per_sample = self.losses[task](self.activate(task, pred), target)
@@ -349,19 +360,22 @@ class MTLBaselineHead(BaseDecodeHead):
             return self._losses_fp32(outs, batch_data_samples, task_mask)
 
     def _losses_fp32(self, outs: Dict[str, dict], batch_data_samples: Sequence,
-                     task_mask: Tensor) -> Dict[str, Tensor]:
+                     task_mask: Tensor,
+                     targets: Optional[Dict[tuple, Tensor]] = None) -> Dict[str, Tensor]:
         """:meth:`loss_by_feat` with autocast off: predictions are cast to
-        fp32 and every loss is computed in fp32 under ``--amp``."""
+        fp32 and every loss is computed in fp32 under ``--amp``. ``targets``
+        caches the stacked ground truths (see :meth:`_task_loss`)."""
         sample_w = partial_label_sample_weights(task_mask, self.scale_by_labels)
         sample_w = sample_w.to(task_mask.device)
         losses = {}
         init_weight = self.initial_loss_weight if self.has_refinement else 0.0
+        targets = {} if targets is None else targets
         for j, t in enumerate(self.task_names):
             labelled = task_mask[:, j].nonzero(as_tuple=True)[0]
             losses[f'loss_{t}'] = self._task_loss(t, outs['final'][t], batch_data_samples,
-                                                  outs['index'][t], sample_w)
+                                                  outs['index'][t], sample_w, targets)
             if init_weight:
                 init = outs['init'][t].index_select(0, labelled)
                 losses[f'loss_{t}_init'] = init_weight * self._task_loss(
-                    t, init, batch_data_samples, labelled, sample_w)
+                    t, init, batch_data_samples, labelled, sample_w, targets)
         return losses
