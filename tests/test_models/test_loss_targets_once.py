@@ -52,7 +52,8 @@ def test_targets_stacked_once_per_task_and_values_unchanged():
     samples = make_samples(b, h, w, list(TASKS),
                            labelled=[['semseg', 'depth'], ['normal'], ['semseg'], list(TASKS)])
     g = torch.Generator().manual_seed(1)
-    noise = {t: torch.randn(*s, generator=g) for t, s in head.noise_shapes(b, (h // 8, w // 8)).items()}
+    shapes = head.noise_shapes(b, (h // 8, w // 8))
+    noise = {t: torch.randn(*s, generator=g) for t, s in shapes.items()}
     feats = _feats(b, h, w)
     head.train()
     cached, calls = _losses(head, feats, samples, noise, cache=True)
