@@ -67,6 +67,27 @@ def _describe(settings: ExperimentSettings) -> str:
     return text
 
 
+def _initial_loss_weight(cfg_path: str) -> float:
+    """``initial_loss_weight`` of a run's head: the config's, else the head
+    class's default; 1.0 without a run config or such an argument."""
+    if not osp.isfile(cfg_path):
+        return 1.0
+    import inspect
+
+    from mmengine.config import Config
+
+    import mmdmtl.models  # noqa: F401  registers the heads
+    from mmdmtl.registry import MODELS
+    head = Config.fromfile(cfg_path).model.decode_head
+    if 'initial_loss_weight' in head:
+        return float(head.initial_loss_weight)
+    cls = MODELS.get(head.get('type', ''))
+    param = inspect.signature(cls.__init__).parameters.get('initial_loss_weight') if cls else None
+    if param is None or param.default is inspect.Parameter.empty:
+        return 1.0
+    return float(param.default)
+
+
 def write_learning_curves(settings: ExperimentSettings, plan: Sequence[RunSpec],
                           tasks: Sequence[str], out: str, prefix: str) -> List[str]:
     """``<prefix>_<label setting>.png`` per label setting: initial-decoder
@@ -75,7 +96,9 @@ def write_learning_curves(settings: ExperimentSettings, plan: Sequence[RunSpec],
     labels = {n: s.label for n, s in settings.methods.items()}
     by_split: Dict[str, Dict[str, List[pd.DataFrame]]] = {}
     for run in plan:
-        curve = initial_loss_curves(read_scalars(run_dir(settings, run)), run.tasks)
+        wd = run_dir(settings, run)
+        curve = initial_loss_curves(read_scalars(wd), run.tasks,
+                                    _initial_loss_weight(osp.join(wd, 'run_config.py')))
         if len(curve):
             by_split.setdefault(run.split, {}).setdefault(run.method, []).append(curve)
     written, dump = [], {}

@@ -103,6 +103,8 @@ class ProtocolSettings:
             type='Adam', lr=self.lr or scaled_lr(iters), weight_decay=1e-6,
             **({'fused': optimizer['fused']} if 'fused' in optimizer else {}))
         cfg.optim_wrapper.clip_grad = ConfigDict(max_norm=10.0)
+        if 'optimizer' in cfg:  # the base configs' top-level variable, kept in step
+            cfg.optimizer = cfg.optim_wrapper.optimizer
         cfg.param_scheduler = [ConfigDict(type='PolyLR', eta_min=0.0, power=0.9,
                                           begin=0, end=iters, by_epoch=False)]
         interval = max(1, iters // max(1, int(self.val_evals)))

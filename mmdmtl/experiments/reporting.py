@@ -154,21 +154,27 @@ def read_scalars(work_dir: str) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
-def initial_loss_curves(scalars: pd.DataFrame, tasks: Sequence[str]) -> pd.DataFrame:
+def initial_loss_curves(scalars: pd.DataFrame, tasks: Sequence[str],
+                        initial_loss_weight: float = 1.0) -> pd.DataFrame:
     """Training loss of each task's initial (preliminary-decoder) prediction
-    by iteration: ``decode.loss_<task>_init`` where the head refines, else
-    ``decode.loss_<task>`` (heads without refinement output only the initial
-    predictions). Columns: ``step`` and one per task found."""
+    by iteration: ``decode.loss_<task>_init`` divided by the head's
+    ``initial_loss_weight`` (it is logged scaled) where the head refines,
+    else ``decode.loss_<task>`` (heads without refinement output only the
+    initial predictions), so that the curves of all methods are on one
+    scale. Columns: ``step`` and one per task found."""
     if scalars.empty or 'step' not in scalars:
         return pd.DataFrame(columns=['step'])
-    cols = {}
+    cols, scale = {}, {}
     for t in tasks:
-        for key in (f'decode.loss_{t}_init', f'decode.loss_{t}'):
+        for key, div in ((f'decode.loss_{t}_init', initial_loss_weight),
+                         (f'decode.loss_{t}', 1.0)):
             if key in scalars and scalars[key].notna().any():
-                cols[t] = key
+                cols[t], scale[t] = key, (div if div > 0 else 1.0)
                 break
     train = scalars.dropna(subset=list(cols.values()) or None, how='all')
     out = train[['step', *cols.values()]].rename(columns={v: k for k, v in cols.items()})
+    for t, div in scale.items():
+        out[t] = out[t] / div
     return out.reset_index(drop=True)
 
 

@@ -106,3 +106,11 @@ def test_initial_loss_curves_prefer_the_initial_decoder_loss():
     assert list(curves['step']) == [1, 2]
     assert list(curves['semseg']) == [1.0, 0.8]  # loss_semseg_init, not the refined one
     assert list(curves['depth']) == [3.0, 2.0]  # no refinement: the only loss
+
+
+def test_initial_loss_is_unscaled_by_the_initial_loss_weight():
+    scalars = pd.DataFrame([{'step': 1, 'decode.loss_semseg_init': 0.5,
+                             'decode.loss_depth': 3.0}])
+    curves = initial_loss_curves(scalars, TASKS, initial_loss_weight=0.5)
+    assert list(curves['semseg']) == [1.0]  # logged as 0.5 x loss
+    assert list(curves['depth']) == [3.0]  # the loss of a head without refinement
