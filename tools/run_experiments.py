@@ -128,7 +128,7 @@ def main(argv=None) -> None:
     if args.protocol == 'pretrained':
         pretrained = args.pretrained or pretrain_backbone(
             args.config, tasks, args.pretrain_iters, args.work_dir, seed=args.pretrain_seed,
-            cfg_options=args.cfg_options)
+            force=args.force, cfg_options=args.cfg_options)
         print(f'[run_experiments] shared backbone: {pretrained}', flush=True)
         if args.pretrain_only:
             return

@@ -156,12 +156,25 @@ def pretrain_backbone(config: str, tasks: Sequence[str], iters: int, work_dir: s
     ``force``): the MTL baseline of ``config`` with every label of
     ``tasks`` on the scenes of generator seed ``seed``, ``iters`` iterations
     with the config's own schedule; training seed 0.
+
+    Raises:
+        ValueError: the existing backbone was pretrained for other tasks or
+            another config (its ``meta`` says which).
     """
     from .plan import build_run_cfg
     from .worker import LOG_PREFIX, execute_runs
     wd = pretrain_run_dir(work_dir, iters, seed)
     out = osp.join(wd, 'backbone.pth')
+    meta = dict(iters=int(iters), scene_seed=int(seed), tasks=list(tasks),
+                config=osp.abspath(config))
     if osp.isfile(out) and not force:
+        from mmdmtl.engine.checkpoint_io import safe_torch_load
+        old = safe_torch_load(out, map_location='cpu').get('meta', {})
+        diff = {k: old.get(k) for k in ('tasks', 'config') if old.get(k) != meta[k]}
+        if diff:
+            raise ValueError(
+                f'{out} was pretrained with {diff}, not '
+                f'{ {k: meta[k] for k in diff} }; use another --work-dir or --force')
         print(f'{LOG_PREFIX} reusing the pretrained backbone {out}', flush=True)
         return out
     os.makedirs(wd, exist_ok=True)
@@ -175,5 +188,4 @@ def pretrain_backbone(config: str, tasks: Sequence[str], iters: int, work_dir: s
           f'scenes of seed {seed}) in {wd}', flush=True)
     execute_runs([('pretrain', cfg_path, osp.join(wd, 'test_metrics.json'))], 1)
     ckpt = osp.join(wd, f'iter_{iters}.pth')
-    return extract_backbone(ckpt, out, meta=dict(iters=iters, scene_seed=seed,
-                                                 tasks=list(tasks), config=config))
+    return extract_backbone(ckpt, out, meta=meta)

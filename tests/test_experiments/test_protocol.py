@@ -152,3 +152,16 @@ def test_protocol_script_runs_every_step_with_jobs_from_the_environment(tmp_path
     assert '--splits onelabel randomlabels --methods stl mtl pred feat no_cond no_diff' in steps[1]
     assert '--label-fractions 5 10 25 50 100 --methods mtl pred feat' in steps[2]
     assert 'tools/analyze_refinement.py' in steps[3] and '/onelabel/seed0/pred/' in steps[3]
+
+
+def test_pretrained_backbone_is_reused_only_for_the_same_tasks_and_config(tmp_path, capsys):
+    from mmdmtl.experiments.protocol import pretrain_backbone, pretrain_run_dir
+    wd = pretrain_run_dir(str(tmp_path), 2, 1)
+    os.makedirs(wd)
+    path = osp.join(wd, 'backbone.pth')
+    torch.save({'state_dict': {'backbone.w': torch.zeros(1)},
+                'meta': dict(tasks=['semseg', 'depth'], config=osp.abspath(TINY))}, path)
+    assert pretrain_backbone(TINY, ['semseg', 'depth'], 2, str(tmp_path)) == path
+    assert 'reusing the pretrained backbone' in capsys.readouterr().out
+    with pytest.raises(ValueError, match=r"pretrained with \{'tasks': \['semseg', 'depth'\]\}"):
+        pretrain_backbone(TINY, ['semseg'], 2, str(tmp_path))
