@@ -23,15 +23,10 @@ from typing import Dict, Tuple
 
 from mmengine.config import Config, DictAction
 
-
-def _headline() -> Dict[str, Tuple[str, bool]]:
-    """``{task: (headline metric key, higher is better)}``."""
-    from mmdmtl.evaluation.functional import HEADLINE_METRICS, metric_higher_is_better
-    return {t: (k, metric_higher_is_better(k)) for t, k in HEADLINE_METRICS.items()}
-
+from mmdmtl.experiments.aggregation import headline
 
 #: headline metric per task and whether higher is better (paper.md §1.1).
-HEADLINE: Dict[str, Tuple[str, bool]] = _headline()
+HEADLINE: Dict[str, Tuple[str, bool]] = headline()
 MODES = {
     'final': dict(output='final'),
     'final, no noise': dict(output='final', test_noise='none'),

@@ -1,6 +1,5 @@
 """tools/run_experiments.py: Δm arithmetic, label settings, and a tiny real
 run of the table and of the label-efficiency sweep (2 iterations each)."""
-import importlib.util
 import json
 import os
 import os.path as osp
@@ -9,19 +8,12 @@ import sys
 
 import pytest
 
+from mmdmtl import experiments as re_tool
+
 ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 TOOL = osp.join(ROOT, 'tools', 'run_experiments.py')
 TINY = osp.join(ROOT, 'tests', 'data', 'configs', 'tiny_synthetic.py')
 
-
-def _load_tool():
-    spec = importlib.util.spec_from_file_location('run_experiments', TOOL)
-    mod = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(mod)
-    return mod
-
-
-re_tool = _load_tool()
 
 
 def test_delta_m_signs_follow_metric_direction():

@@ -1,21 +1,7 @@
 """run_experiments: the paper's direct refinement as separate methods."""
-import importlib.util
-import os.path as osp
-
 import pytest
 
-TOOL = osp.join(osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__)))), 'tools',
-                'run_experiments.py')
-
-
-def _load_tool():
-    spec = importlib.util.spec_from_file_location('run_experiments', TOOL)
-    mod = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(mod)
-    return mod
-
-
-re_tool = _load_tool()
+from mmdmtl import experiments as re_tool
 
 
 @pytest.mark.parametrize('method, variant', [('pred_direct', 'prediction'),

@@ -1,0 +1,212 @@
+"""Run plan of an experiment: which runs, their folders, label splits and
+configs.
+
+A run is ``(method, tasks, label setting, seed)``. Label settings:
+``full`` (every label), ``onelabel`` / ``randomlabels`` (the paper's partial
+settings) and ``frac<P>`` (every task labelled on P% of the training images,
+independently per task).
+"""
+import os
+import os.path as osp
+from dataclasses import dataclass, field
+from typing import Iterable, List, NamedTuple, Optional, Sequence, Tuple
+
+from .methods import MethodSpec
+
+
+class RunSpec(NamedTuple):
+    """One run of an experiment."""
+    method: str
+    tasks: Tuple[str, ...]
+    split: str
+    seed: int
+
+
+@dataclass
+class ExperimentSettings:
+    """What every run of an experiment shares.
+
+    Attributes:
+        config: Base config (its head and dataset are modified per run).
+        work_dir: Parent folder of the run folders.
+        iters: Training iterations per run.
+        all_tasks: Tasks of the multi-task models (and of the label splits).
+        methods: Method specs by name.
+        force: Re-run finished runs.
+        cfg_options: Overrides applied to every run config (last).
+        protocol: Extra run settings of a benchmark protocol (a
+            :class:`mmdmtl.experiments.protocol.ProtocolSettings`) or ``None``.
+    """
+    config: str
+    work_dir: str
+    iters: int
+    all_tasks: List[str]
+    methods: dict = field(default_factory=dict)
+    force: bool = False
+    cfg_options: Optional[dict] = None
+    protocol: Optional[object] = None
+
+
+def label_fraction(split: str) -> Optional[float]:
+    """``0.05`` for a label setting named ``frac5`` (every task labelled on
+    5% of the images, independently), ``None`` for the other settings."""
+    if not split.startswith('frac'):
+        return None
+    try:
+        pct = float(split[4:])
+    except ValueError:
+        raise ValueError(f'label setting {split!r}: expected frac<percent>, '
+                         'e.g. frac10') from None
+    if not 0 < pct <= 100:
+        raise ValueError(f'label setting {split!r}: percent must be in (0, 100]')
+    return pct / 100.0
+
+
+def fraction_split(pct: float) -> str:
+    """Label-setting name of a percentage: ``5.0 -> 'frac5'``."""
+    return f'frac{pct:g}'
+
+
+def split_file_for(cfg, split: str, split_tasks: Sequence[str], out_dir: str) -> str:
+    """Write (once) the partial-label split of the multi-task setting.
+
+    Single-task models use the same file: a single-task model of task ``t``
+    trains on exactly the images labelled for ``t`` in the multi-task split,
+    like the paper's same-setting single-task baselines. The split is fixed
+    (seed 0) across training seeds, as published splits are.
+    """
+    from mmdmtl.datasets.partial_labels import generate_partial_split, save_partial_split
+    num = cfg.train_dataloader.dataset.get('num_train')
+    if num is None:
+        raise KeyError('--splits onelabel/randomlabels needs a dataset with '
+                       '`num_train` (the synthetic one); for real datasets '
+                       'pass split_file with --cfg-options and --splits full')
+    path = osp.join(out_dir, f'{split}_{"-".join(split_tasks)}_n{num}.json')
+    if not osp.isfile(path):
+        os.makedirs(out_dir, exist_ok=True)
+        frac = label_fraction(split)
+        if frac is None:
+            split_obj = generate_partial_split(num, list(split_tasks), split, seed=0)
+        else:
+            split_obj = generate_partial_split(
+                num, list(split_tasks), 'fraction', seed=0,
+                fractions={t: frac for t in split_tasks})
+        save_partial_split(split_obj, path)
+    return path
+
+
+def run_name(method: str, tasks: Sequence[str], split: str, seed: int,
+             single_task: Optional[bool] = None) -> str:
+    """Work-dir name of one run, e.g. ``onelabel/seed0/stl_depth``."""
+    single = method == 'stl' if single_task is None else single_task
+    return f'{split}/seed{seed}/{method}' + (f'_{tasks[0]}' if single else '')
+
+
+def _expand(methods: Sequence[MethodSpec], tasks: Sequence[str], split: str,
+            seed: int) -> List[RunSpec]:
+    out = []
+    for m in methods:
+        task_sets = [(t,) for t in tasks] if m.single_task else [tuple(tasks)]
+        out += [RunSpec(m.name, tt, split, seed) for tt in task_sets]
+    return out
+
+
+def table_plan(methods: Sequence[MethodSpec], tasks: Sequence[str],
+               splits: Iterable[str], seeds: Iterable[int]) -> List[RunSpec]:
+    """Runs of the Table 3 replica: every method on every label setting and
+    seed; single-task methods once per task."""
+    return [r for split in splits for seed in seeds
+            for r in _expand(methods, tasks, split, seed)]
+
+
+def sweep_plan(methods: Sequence[MethodSpec], reference: Sequence[MethodSpec],
+               tasks: Sequence[str], fractions: Iterable[float],
+               seeds: Iterable[int]) -> List[RunSpec]:
+    """Runs of the label-efficiency sweep: the ``reference`` (single-task)
+    methods on 100% of the labels, the multi-task ``methods`` on every
+    fraction, every seed."""
+    fracs = sorted(set(float(p) for p in fractions))
+    for p in fracs:
+        label_fraction(fraction_split(p))  # validates the range
+    plan = [r for seed in seeds
+            for r in _expand(reference, tasks, fraction_split(100), seed)]
+    plan += [r for p in fracs for seed in seeds
+             for r in _expand(methods, tasks, fraction_split(p), seed)]
+    return plan
+
+
+def build_run_cfg(base_cfg_path: str, method, tasks: Sequence[str],
+                  split: str, seed: int, iters: int, work_dir: str,
+                  split_tasks: Sequence[str] = None,
+                  split_dir: str = '.'):
+    """Make the config of one run (``method``: a name of a bundled method or
+    a :class:`MethodSpec`)."""
+    from mmengine.config import Config
+
+    from mmdmtl.utils.config_utils import restrict_config_to_tasks, set_head_type
+
+    from .methods import resolve_methods
+    spec = method if isinstance(method, MethodSpec) else resolve_methods([method])[0]
+    cfg = Config.fromfile(base_cfg_path)
+    cfg = restrict_config_to_tasks(cfg, tasks)
+    cfg = set_head_type(cfg, spec.head)
+    if spec.cfg_options:
+        cfg.merge_from_dict(spec.cfg_options)
+    ds = cfg.train_dataloader.dataset
+    ds['split_mode'] = None
+    ds['split_file'] = None if split == 'full' else split_file_for(
+        cfg, split, split_tasks or tasks, split_dir)
+    # train on the images labelled for at least one of the run's tasks (a
+    # single-task model of task t: the images labelled for t), so that every
+    # batch is made of labelled samples
+    ds['skip_unlabeled'] = True
+    cfg.randomness = dict(seed=seed)
+    cfg.work_dir = work_dir
+    cfg.train_cfg.max_iters = iters
+    cfg.train_cfg.val_interval = iters
+    for sch in cfg.param_scheduler:
+        if sch.get('end', 0) > iters:
+            sch['end'] = iters
+        if sch.get('begin', 0) >= iters:
+            sch['begin'] = 0
+    cfg.default_hooks.checkpoint = dict(
+        type='CheckpointHook', by_epoch=False, interval=iters,
+        max_keep_ckpts=1)
+    cfg.default_hooks.logger.interval = max(1, iters // 10)
+    cfg.default_hooks.visualization = dict(type='MTLVisualizationHook',
+                                           draw=False)
+    return cfg
+
+
+def prepare_run(settings: ExperimentSettings,
+                run: RunSpec) -> Optional[Tuple[str, str, str]]:
+    """Write one run's config (and its split file); ``None`` when the run
+    already finished (reused unless ``settings.force``).
+
+    Returns:
+        ``(name, config path, metrics json path)`` of a run still to do.
+    """
+    spec = settings.methods[run.method]
+    name = run_name(run.method, run.tasks, run.split, run.seed, spec.single_task)
+    wd = osp.join(settings.work_dir, name)
+    out_json = osp.join(wd, 'test_metrics.json')
+    if osp.isfile(out_json) and not settings.force:
+        return None
+    os.makedirs(wd, exist_ok=True)
+    cfg = build_run_cfg(settings.config, spec, run.tasks, run.split, run.seed,
+                        settings.iters, wd, split_tasks=settings.all_tasks,
+                        split_dir=osp.join(settings.work_dir, 'splits'))
+    if settings.protocol is not None:
+        cfg = settings.protocol.apply(cfg, settings.iters)
+    if settings.cfg_options:
+        cfg.merge_from_dict(settings.cfg_options)
+    cfg_path = osp.join(wd, 'run_config.py')
+    cfg.dump(cfg_path)
+    return name, cfg_path, out_json
+
+
+def run_dir(settings: ExperimentSettings, run: RunSpec) -> str:
+    """Work dir of a run."""
+    spec = settings.methods[run.method]
+    return osp.join(settings.work_dir,
+                    run_name(run.method, run.tasks, run.split, run.seed, spec.single_task))

@@ -1,0 +1,204 @@
+"""Reports of an experiment: markdown tables (pandas ``to_markdown``), JSON,
+bar chart of Δm, label-efficiency curves and learning curves from the logs."""
+import glob
+import json
+import os.path as osp
+from typing import Dict, List, Optional, Sequence
+
+import numpy as np
+import pandas as pd
+
+from .aggregation import DELTA_M, headline
+
+
+def fmt_mean_std(mean: float, std: float, task: str) -> str:
+    """``'mean ± std'`` with 4 decimals for depth (metres), 2 otherwise."""
+    digits = 4 if task == 'depth' else 2
+    return f'{mean:.{digits}f} ± {std:.{digits}f}'
+
+
+def metric_header(task: str) -> str:
+    """Column title of a task, e.g. ``'semseg mIoU↑'``."""
+    name, higher = headline()[task]
+    return f'{task} {name.split("/")[1]}{"↑" if higher else "↓"}'
+
+
+def to_markdown(frame: pd.DataFrame) -> str:
+    """``frame`` (cells already formatted as text) as a compact pipe table:
+    ``DataFrame.to_markdown`` without the column padding, so rows read the
+    same whatever the widths (``| a | b |``, separator ``|---|---|``)."""
+    text = frame.to_markdown(index=False, tablefmt='pipe', disable_numparse=True)
+    lines = []
+    for i, line in enumerate(text.splitlines()):
+        cells = [c.strip() for c in line.strip().strip('|').split('|')]
+        if i == 1:
+            lines.append('|' + '---|' * len(cells))
+        else:
+            lines.append('| ' + ' | '.join(cells) + ' |')
+    return '\n'.join(lines)
+
+
+def table_markdown(summary: pd.DataFrame, tasks: Sequence[str],
+                   labels: Dict[str, str], intro: str,
+                   single_task: Sequence[str] = ('stl',)) -> str:
+    """Table 3 replica: one row per (label setting, method) with mean ± std
+    of every task's headline metric and of Δm (``–`` for the
+    ``single_task`` methods, the reference)."""
+    rows = []
+    for (split, method), row in summary.iterrows():
+        cells = {'labels': split, 'method': labels.get(method, method)}
+        for t in tasks:
+            cells[metric_header(t)] = fmt_mean_std(row[(t, 'mean')], row[(t, 'std')], t)
+        dm = (row[(DELTA_M, 'mean')], row[(DELTA_M, 'std')])
+        cells['Δm (%)↑'] = '–' if method in single_task else f'{dm[0]:+.2f} ± {dm[1]:.2f}'
+        rows.append(cells)
+    return intro + '\n\n' + to_markdown(pd.DataFrame(rows)) + '\n'
+
+
+def sweep_markdown(summary: pd.DataFrame, tasks: Sequence[str],
+                   labels: Dict[str, str], intro: str) -> str:
+    """Label-efficiency table: one row per (method, label fraction)."""
+    rows = []
+    for (method, pct), row in summary.iterrows():
+        cells = {'method': labels.get(method, method), 'labels (%)': f'{pct:g}'}
+        for t in tasks:
+            cells[metric_header(t)] = fmt_mean_std(row[(t, 'mean')], row[(t, 'std')], t)
+        cells['Δm (%)↑'] = (f'{row[(DELTA_M, "mean")]:+.2f} ± '
+                            f'{row[(DELTA_M, "std")]:.2f}')
+        rows.append(cells)
+    return intro + '\n\n' + to_markdown(pd.DataFrame(rows)) + '\n'
+
+
+def write_json(obj, path: str) -> None:
+    """Write ``obj`` as indented JSON."""
+    with open(path, 'w') as f:
+        json.dump(obj, f, indent=1)
+
+
+def _pyplot():
+    import matplotlib
+    matplotlib.use('Agg')
+    import matplotlib.pyplot as plt
+    return plt
+
+
+def plot_delta_m(summary: pd.DataFrame, methods: Sequence[str], splits: Sequence[str],
+                 labels: Dict[str, str], path: str) -> None:
+    """Bar chart of Δm (mean ± std over seeds) per method and label setting."""
+    plt = _pyplot()
+    fig, ax = plt.subplots(figsize=(1.6 + 1.5 * len(methods), 3.6))
+    width = 0.8 / max(1, len(splits))
+    x = np.arange(len(methods))
+    for i, split in enumerate(splits):
+        means = [summary.loc[(split, m), (DELTA_M, 'mean')] for m in methods]
+        stds = [summary.loc[(split, m), (DELTA_M, 'std')] for m in methods]
+        ax.bar(x + i * width, means, width, yerr=stds, capsize=3, label=split)
+    ax.axhline(0, color='k', lw=0.8)
+    ax.set_xticks(x + width * (len(splits) - 1) / 2)
+    ax.set_xticklabels([labels[m] for m in methods], rotation=20, ha='right', fontsize=8)
+    ax.set_ylabel('Δm vs single-task (%)')
+    ax.legend(title='labels')
+    ax.set_title('Δm (mean ± std over seeds)')
+    fig.tight_layout()
+    fig.savefig(path, dpi=120)
+    plt.close(fig)
+
+
+def plot_sweep(summary: pd.DataFrame, stl_mean: Dict[str, float], tasks: Sequence[str],
+               labels: Dict[str, str], path: str) -> None:
+    """One panel per task metric and one for Δm, x = label fraction (log)."""
+    plt = _pyplot()
+    keys = list(tasks) + [DELTA_M]
+    head = headline()
+    fig, axes = plt.subplots(1, len(keys), figsize=(3.2 * len(keys), 3.2))
+    methods = list(dict.fromkeys(summary.index.get_level_values(0)))
+    fracs = sorted(set(summary.index.get_level_values(1)))
+    for ax, k in zip(np.atleast_1d(axes), keys):
+        for m in methods:
+            part = summary.loc[m].reindex(fracs)
+            ax.errorbar(fracs, part[(k, 'mean')], yerr=part[(k, 'std')], marker='o',
+                        capsize=3, label=labels.get(m, m))
+        if k == DELTA_M:
+            ax.axhline(0, color='k', lw=0.8)
+            ax.set_ylabel('Δm vs single-task @100% (%)')
+            ax.set_title('Δm')
+        else:
+            ax.axhline(stl_mean[k], color='gray', ls='--', lw=1, label='single-task @100%')
+            name, higher = head[k]
+            ax.set_title(f'{name} ({"higher" if higher else "lower"} is better)')
+        ax.set_xscale('log')
+        ax.set_xticks(fracs)
+        ax.set_xticklabels([f'{p:g}' for p in fracs])
+        ax.set_xlabel('labelled images per task (%)')
+    np.atleast_1d(axes)[0].legend(fontsize=7)
+    fig.tight_layout()
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
+
+
+def read_scalars(work_dir: str) -> pd.DataFrame:
+    """Every scalar mmengine's ``LocalVisBackend`` logged for a run
+    (``<work_dir>/<timestamp>/vis_data/scalars.json``, all timestamps), one
+    row per logged line with its ``step``; empty when there is none."""
+    rows: List[dict] = []
+    for path in sorted(glob.glob(osp.join(work_dir, '*', 'vis_data', 'scalars.json'))):
+        with open(path) as f:
+            for n, line in enumerate(f, 1):
+                line = line.strip()
+                if not line:
+                    continue
+                try:
+                    rows.append(json.loads(line))
+                except ValueError:
+                    raise ValueError(f'{path}, line {n}: not JSON: {line[:80]!r}') from None
+    return pd.DataFrame(rows)
+
+
+def initial_loss_curves(scalars: pd.DataFrame, tasks: Sequence[str],
+                        initial_loss_weight: float = 1.0) -> pd.DataFrame:
+    """Training loss of each task's initial (preliminary-decoder) prediction
+    by iteration: ``decode.loss_<task>_init`` divided by the head's
+    ``initial_loss_weight`` (it is logged scaled) where the head refines,
+    else ``decode.loss_<task>`` (heads without refinement output only the
+    initial predictions), so that the curves of all methods are on one
+    scale. Columns: ``step`` and one per task found."""
+    if scalars.empty or 'step' not in scalars:
+        return pd.DataFrame(columns=['step'])
+    cols, scale = {}, {}
+    for t in tasks:
+        for key, div in ((f'decode.loss_{t}_init', initial_loss_weight),
+                         (f'decode.loss_{t}', 1.0)):
+            if key in scalars and scalars[key].notna().any():
+                cols[t], scale[t] = key, (div if div > 0 else 1.0)
+                break
+    train = scalars.dropna(subset=list(cols.values()) or None, how='all')
+    out = train[['step', *cols.values()]].rename(columns={v: k for k, v in cols.items()})
+    for t, div in scale.items():
+        out[t] = out[t] / div
+    return out.reset_index(drop=True)
+
+
+def plot_learning_curves(curves: Dict[str, List[pd.DataFrame]], tasks: Sequence[str],
+                         labels: Dict[str, str], path: str,
+                         title: Optional[str] = None) -> None:
+    """One panel per task: initial-decoder training loss against iteration,
+    mean over the runs (seeds) of each method, so a reader sees whether the
+    initial decoders converged within the budget."""
+    plt = _pyplot()
+    fig, axes = plt.subplots(1, len(tasks), figsize=(3.2 * len(tasks), 3.0))
+    for ax, t in zip(np.atleast_1d(axes), tasks):
+        for method, frames in curves.items():
+            parts = [f.set_index('step')[t] for f in frames if t in f]
+            if not parts:
+                continue
+            mean = pd.concat(parts, axis=1).mean(axis=1).sort_index()
+            ax.plot(mean.index, mean.values, label=labels.get(method, method))
+        ax.set_title(f'{t}: initial-decoder loss')
+        ax.set_xlabel('iteration')
+        ax.set_yscale('log')
+    np.atleast_1d(axes)[0].legend(fontsize=7)
+    if title:
+        fig.suptitle(title, fontsize=9)
+    fig.tight_layout()
+    fig.savefig(path, dpi=110)
+    plt.close(fig)

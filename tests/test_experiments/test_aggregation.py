@@ -1,0 +1,116 @@
+"""mmdmtl.experiments aggregation and reports on hand-made run records."""
+import pandas as pd
+import pytest
+
+from mmdmtl.experiments.aggregation import runs_frame, summarise, summary_dict
+from mmdmtl.experiments.reporting import (
+    initial_loss_curves,
+    sweep_markdown,
+    table_markdown,
+    to_markdown,
+)
+
+TASKS = ['semseg', 'depth']
+LABELS = {'stl': 'Single-task', 'mtl': 'MTL baseline'}
+
+
+def _records():
+    def rec(method, tasks, seed, **m):
+        return dict(method=method, tasks=tasks, split='onelabel', seed=seed,
+                    single_task=method == 'stl',
+                    metrics={k.replace('_', '/'): v for k, v in m.items()})
+    return [
+        rec('stl', ['semseg'], 0, semseg_mIoU=40.0), rec('stl', ['depth'], 0, depth_absErr=0.5),
+        rec('stl', ['semseg'], 1, semseg_mIoU=50.0), rec('stl', ['depth'], 1, depth_absErr=0.4),
+        # seed 0: mIoU +10% (better), absErr +10% (worse) -> Δm 0
+        rec('mtl', TASKS, 0, semseg_mIoU=44.0, depth_absErr=0.55),
+        # seed 1: both better by 10% -> Δm +10
+        rec('mtl', TASKS, 1, semseg_mIoU=55.0, depth_absErr=0.36),
+    ]
+
+
+def test_delta_m_per_run_follows_each_task_direction():
+    frame = runs_frame(_records(), TASKS)
+    mtl = frame[frame.method == 'mtl'].set_index('seed')
+    assert mtl.loc[0, 'delta_m'] == pytest.approx(0.0)
+    assert mtl.loc[1, 'delta_m'] == pytest.approx(10.0)
+    stl = frame[frame.method == 'stl'].set_index('seed')
+    assert stl.loc[1, 'semseg'] == 50.0 and stl.loc[1, 'depth'] == 0.4
+    assert (stl['delta_m'] == 0).all()
+
+
+def test_mean_and_population_std_over_seeds():
+    summary = summarise(runs_frame(_records(), TASKS))
+    assert list(summary.index) == [('onelabel', 'stl'), ('onelabel', 'mtl')]
+    row = summary.loc[('onelabel', 'mtl')]
+    assert row[('semseg', 'mean')] == pytest.approx(49.5)
+    assert row[('semseg', 'std')] == pytest.approx(5.5)  # ddof=0
+    assert row[('depth', 'mean')] == pytest.approx(0.455)
+    assert row[('delta_m', 'mean')] == pytest.approx(5.0)
+    assert row[('delta_m', 'std')] == pytest.approx(5.0)
+    js = summary_dict(summary)
+    assert js['onelabel/mtl']['delta_m'] == pytest.approx([5.0, 5.0])
+    assert js['onelabel/stl']['delta_m'] == [0.0, 0.0]
+
+
+def test_markdown_table_content():
+    summary = summarise(runs_frame(_records(), TASKS))
+    md = table_markdown(summary, TASKS, LABELS, 'intro.', single_task=['stl'])
+    lines = md.splitlines()
+    assert lines[0] == 'intro.'
+    assert lines[2] == '| labels | method | semseg mIoU↑ | depth absErr↓ | Δm (%)↑ |'
+    assert lines[3] == '|---|---|---|---|---|'
+    assert lines[4] == '| onelabel | Single-task | 45.00 ± 5.00 | 0.4500 ± 0.0500 | – |'
+    assert lines[5] == ('| onelabel | MTL baseline | 49.50 ± 5.50 | 0.4550 ± 0.0950 | '
+                        '+5.00 ± 5.00 |')
+
+
+def test_sweep_markdown_rows_per_method_and_fraction():
+    frame = runs_frame([r for r in _records() if r['method'] == 'mtl'], TASKS,
+                       reference={('frac100', 0): {'semseg/mIoU': 40.0, 'depth/absErr': 0.5},
+                                  ('frac100', 1): {'semseg/mIoU': 50.0, 'depth/absErr': 0.4}},
+                       reference_split='frac100')
+    frame['fraction'] = 50.0
+    summary = summarise(frame.drop(columns='split'), by=('method', 'fraction'))
+    md = sweep_markdown(summary, TASKS, LABELS, 'sweep.')
+    assert '| MTL baseline | 50 | 49.50 ± 5.50 | 0.4550 ± 0.0950 | +5.00 ± 5.00 |' in md
+
+
+def test_missing_reference_and_metric_name_the_run():
+    recs = [r for r in _records() if not (r['method'] == 'stl' and r['seed'] == 1)]
+    with pytest.raises(KeyError, match='mtl onelabel seed 1.*single-task'):
+        runs_frame(recs, TASKS)
+    recs = _records()
+    del recs[-1]['metrics']['depth/absErr']
+    with pytest.raises(KeyError, match="mtl onelabel seed 1: no metric 'depth/absErr'"):
+        runs_frame(recs, TASKS)
+
+
+def test_to_markdown_is_compact_whatever_the_widths():
+    df = pd.DataFrame([{'method': 'DiffusionMTL (Prediction)', '%': '5'},
+                       {'method': 'MTL baseline', '%': '100'}])
+    assert to_markdown(df).splitlines() == [
+        '| method | % |', '|---|---|', '| DiffusionMTL (Prediction) | 5 |',
+        '| MTL baseline | 100 |']
+
+
+def test_initial_loss_curves_prefer_the_initial_decoder_loss():
+    scalars = pd.DataFrame([
+        {'step': 1, 'decode.loss_semseg': 2.0, 'decode.loss_semseg_init': 1.0,
+         'decode.loss_depth': 3.0},
+        {'step': 2, 'decode.loss_semseg': 1.5, 'decode.loss_semseg_init': 0.8,
+         'decode.loss_depth': 2.0},
+        {'step': 2, 'semseg/mIoU': 10.0},  # a validation line
+    ])
+    curves = initial_loss_curves(scalars, TASKS)
+    assert list(curves['step']) == [1, 2]
+    assert list(curves['semseg']) == [1.0, 0.8]  # loss_semseg_init, not the refined one
+    assert list(curves['depth']) == [3.0, 2.0]  # no refinement: the only loss
+
+
+def test_initial_loss_is_unscaled_by_the_initial_loss_weight():
+    scalars = pd.DataFrame([{'step': 1, 'decode.loss_semseg_init': 0.5,
+                             'decode.loss_depth': 3.0}])
+    curves = initial_loss_curves(scalars, TASKS, initial_loss_weight=0.5)
+    assert list(curves['semseg']) == [1.0]  # logged as 0.5 x loss
+    assert list(curves['depth']) == [3.0]  # the loss of a head without refinement
