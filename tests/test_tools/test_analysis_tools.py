@@ -134,6 +134,18 @@ def test_benchmark_ours_only_and_loop_identity(tmp_path):
     assert json.loads(out.read_text())['batch'] == 2
 
 
+def test_benchmark_channels_last_contender_identical_outputs():
+    tool = load_tool('analysis_tools/benchmark.py')
+    res = tool.main(['--config', LITE, '--batch-size', '2', '--height', '32', '--width', '48',
+                     '--steps', '1', '--warmup', '0', '--compare-channels-last',
+                     '--threads', '1', '--no-macs'])
+    assert set(res['times']) == {'mmdmtl', 'mmdmtl, channels_last'}
+    assert len(res['times']['mmdmtl, channels_last']['train']) == 1
+    # the same maths: outputs equal within fp32 tolerance, but not trivially
+    # the same object (a real second model in another memory format)
+    assert 0.0 <= res['channels_last_max_abs_diff'] < 1e-4
+
+
 def test_benchmark_official_path_must_be_a_checkout(tmp_path):
     tool = load_tool('analysis_tools/benchmark.py')
     with pytest.raises(FileNotFoundError, match='not a checkout of the official'):

@@ -81,6 +81,8 @@ def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
     p.add_argument('--amp', action='store_true', help='bf16 autocast (numerics change)')
     p.add_argument('--channels-last', action='store_true',
                    help='mmdmtl model in channels_last memory format')
+    p.add_argument('--compare-channels-last', action='store_true',
+                   help='also time a channels_last copy of mmdmtl\'s model, interleaved')
     p.add_argument('--plain-adam', action='store_true',
                    help="also time mmdmtl with the config's optimiser at fused=False (the "
                    'per-parameter loop the official code uses): what the fused optimiser gives')
@@ -150,7 +152,8 @@ def _autocast(args):
     return torch.autocast(args.device, enabled=False)
 
 
-def ours_contender(name: str, model, inputs, samples, args, optim_cfg=None) -> Contender:
+def ours_contender(name: str, model, inputs, samples, args, optim_cfg=None,
+                   channels_last: Optional[bool] = None) -> Contender:
     """mmdmtl's model with the optimiser wrapper of its config (``optim_cfg``:
     optimiser, gradient clipping), as ``tools/train.py`` would build it; the
     official code's Adam (lr 2e-5, weight decay 1e-6, clipping at 10) without
@@ -160,7 +163,9 @@ def ours_contender(name: str, model, inputs, samples, args, optim_cfg=None) -> C
         optim_cfg = dict(type='OptimWrapper', clip_grad=dict(max_norm=10.0),
                          optimizer=dict(type='Adam', lr=2e-5, weight_decay=1e-6))
     wrapper = build_optim_wrapper(model, copy.deepcopy(optim_cfg))
-    x = inputs.contiguous(memory_format=torch.channels_last) if args.channels_last else inputs
+    if channels_last is None:
+        channels_last = args.channels_last
+    x = inputs.contiguous(memory_format=torch.channels_last) if channels_last else inputs
 
     def train_step():
         model.train()
@@ -251,6 +256,33 @@ def check_loop_identical(model, inputs, samples, noise) -> float:
         torch.testing.assert_close(a, b, rtol=1e-4, atol=1e-4)
         if a.numel():
             diff = max(diff, (a - b).abs().max().item())
+    return diff
+
+
+def check_channels_last_identical(model, cl_model, inputs) -> float:
+    """Max abs difference of the deterministic head outputs (all tasks),
+    contiguous vs channels_last model."""
+    head, cl_head = model.decode_head, cl_model.decode_head
+    saved = [(h, getattr(h, 'test_noise', None), h.training) for h in (head, cl_head)]
+    diff = 0.0
+    try:
+        for h in (head, cl_head):
+            if hasattr(h, 'test_noise'):
+                h.test_noise = 'none'
+        model.eval()
+        cl_model.eval()
+        with torch.no_grad():
+            a = head.forward(model.extract_feat(inputs))
+            b = cl_head.forward(cl_model.extract_feat(
+                inputs.contiguous(memory_format=torch.channels_last)))
+        for t in head.task_names:
+            torch.testing.assert_close(a['final'][t], b['final'][t], rtol=1e-4, atol=1e-4)
+            diff = max(diff, (a['final'][t] - b['final'][t]).abs().max().item())
+    finally:
+        for h, noise, training in saved:
+            if noise is not None:
+                h.test_noise = noise
+            h.train(training)
     return diff
 
 
@@ -350,6 +382,12 @@ def main(argv: Optional[List[str]] = None) -> dict:
         lhead.forward = types.MethodType(loop_forward, lhead)
         contenders.append(ours_contender('mmdmtl, per-sample loop', loop_model, inputs,
                                          samples, args, model.optim_cfg))
+    if args.compare_channels_last:
+        cl_model = copy.deepcopy(model).to(memory_format=torch.channels_last)
+        result['channels_last_max_abs_diff'] = check_channels_last_identical(
+            model, cl_model, inputs)
+        contenders.append(ours_contender('mmdmtl, channels_last', cl_model, inputs, samples,
+                                         args, model.optim_cfg, channels_last=True))
     if args.plain_adam and model.optim_cfg:
         plain_cfg = copy.deepcopy(model.optim_cfg)
         plain_cfg.optimizer.fused = False
@@ -381,6 +419,9 @@ def main(argv: Optional[List[str]] = None) -> dict:
         print(f'mmdmtl: {result["params"]["mmdmtl"] / 1e6:.2f}M params, '
               f'{result["gmacs_per_image"]:.1f} GMACs per image (inference).')
     print('optimisers: ' + '; '.join(f'{k}: {v}' for k, v in result['optimizer'].items()))
+    if 'channels_last_max_abs_diff' in result:
+        print('channels_last vs contiguous: max abs diff '
+              f'{result["channels_last_max_abs_diff"]:.1e}')
     if 'loop_max_abs_diff' in result:
         print(f'per-sample loop vs vectorised: max abs diff {result["loop_max_abs_diff"]:.1e}')
     print('\n| model | params (M) | train step (s) | inference (s) | images/s (inference) |')
