@@ -35,8 +35,7 @@ from typing import Iterable, List, Mapping
 
 from mmdmtl.tasks import ALL_TASKS, BaseTask, check_tasks, get_task
 
-#: Metainfo key holding ``{task_name: bool}`` of labelled tasks of a sample.
-TASK_MASK_KEY = 'task_mask'
+from .mtl_data_sample import TASK_MASK_KEY
 
 #: Former name of the task description; the task objects are
 #: :class:`mmdmtl.tasks.BaseTask` instances.

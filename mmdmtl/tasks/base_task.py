@@ -61,6 +61,8 @@ class BaseTask:
         logits_field: Data-sample field that also receives the activated
             output (mmseg's ``seg_logits`` for semseg), or ``None``.
         unit: Unit of the values, shown on the visualiser's colour bar.
+        classes_key: ``dataset_meta`` key with the class names (tasks whose
+            channels are classes), else ``None``.
     """
 
     name: str = ''
@@ -78,6 +80,7 @@ class BaseTask:
     optional_activation: bool = False
     logits_field: Optional[str] = None
     unit: str = ''
+    classes_key: Optional[str] = None
 
     # ------------------------------------------------------------------ keys
     @property

@@ -19,9 +19,39 @@ class LabelMapTask(BaseTask):
     metric_directions = {'aAcc': True, 'mIoU': True, 'mAcc': True}
 
     @property
+    def classes_key(self) -> str:  # type: ignore[override]
+        """``dataset_meta`` key of the class names: ``<task>_classes``."""
+        return f'{self.name}_classes'
+
+    @property
     def default_metric(self) -> dict:  # type: ignore[override]
         """``MTLIoUMetric`` of this task."""
         return dict(type='MTLIoUMetric', task=self.name)
+
+    def load(self, path: str, results: dict, backend_args: Optional[dict] = None,
+             **options) -> Optional[np.ndarray]:
+        """``.mat`` -> :meth:`decode_mat`; label images / ``.npy`` ->
+        :meth:`decode_labels`."""
+        from mmdmtl.datasets.transforms.annotation_readers import read_file
+        what, idx = f'{self.name} ground-truth', results.get('sample_idx')
+        if path.lower().endswith('.mat'):
+            return self.decode_mat(read_file(path, what, idx, backend_args), path)
+        arr = read_file(path, what, idx, backend_args, label_image=True)
+        return self.decode_labels(arr, path, results)
+
+    def decode_labels(self, arr: np.ndarray, path: str, results: dict) -> np.ndarray:
+        """A label image -> ``(H, W)`` ``uint8`` (:func:`decode_label`)."""
+        from mmdmtl.datasets.transforms.annotation_readers import decode_label
+        return decode_label(arr, path)
+
+    def decode_mat(self, mat: dict, path: str) -> Optional[np.ndarray]:
+        """A ``.mat`` file -> labels (default: its PASCAL-Context
+        ``LabelMap``)."""
+        from mmdmtl.datasets.transforms.annotation_readers import (
+            decode_label,
+            decode_label_map_mat,
+        )
+        return decode_label(decode_label_map_mat(mat, path), path)
 
     def to_prediction(self, out: Tensor) -> Tensor:
         """Class logits -> ``(1, H, W)`` ``int64`` labels (argmax)."""

@@ -17,15 +17,8 @@ class PartsTask(LabelMapTask):
     default_loss = dict(type='MTLCrossEntropyLoss', loss_weight=2.0)
     published_names = ('human_parts', 'parts')
 
-    def load(self, path: str, results: dict, backend_args: Optional[dict] = None,
-             **options) -> Optional[np.ndarray]:
-        """``.mat`` -> :func:`decode_pascal_parts`; else :func:`decode_label`."""
-        from mmdmtl.datasets.transforms.annotation_readers import (
-            decode_label,
-            decode_pascal_parts,
-            read_file,
-        )
-        what, idx = 'parts ground-truth', results.get('sample_idx')
-        if path.lower().endswith('.mat'):
-            return decode_pascal_parts(read_file(path, what, idx, backend_args), path)
-        return decode_label(read_file(path, what, idx, backend_args, label_image=True), path)
+    def decode_mat(self, mat: dict, path: str) -> Optional[np.ndarray]:
+        """PASCAL-Part annotation -> 6 parts (:func:`decode_pascal_parts`);
+        ``None`` without an annotated person."""
+        from mmdmtl.datasets.transforms.annotation_readers import decode_pascal_parts
+        return decode_pascal_parts(mat, path)

@@ -1,6 +1,4 @@
 """Semantic segmentation."""
-from typing import Optional
-
 import numpy as np
 
 from mmdmtl.registry import TASKS
@@ -28,19 +26,11 @@ class SemsegTask(LabelMapTask):
     pred_field = 'pred_sem_seg'  # type: ignore[assignment]
     path_key = 'seg_map_path'  # type: ignore[assignment]
     palette_key = 'palette'  # type: ignore[assignment]
+    classes_key = 'classes'  # type: ignore[assignment]
 
-    def load(self, path: str, results: dict, backend_args: Optional[dict] = None,
-             **options) -> Optional[np.ndarray]:
-        """Label map -> ``(H, W)`` ``uint8`` (:func:`decode_label`)."""
-        from mmdmtl.datasets.transforms.annotation_readers import (
-            decode_label,
-            decode_label_map_mat,
-            read_file,
-        )
-        what, idx = 'semseg ground-truth', results.get('sample_idx')
-        if path.lower().endswith('.mat'):
-            return decode_label(decode_label_map_mat(read_file(path, what, idx, backend_args),
-                                                     path), path)
-        arr = read_file(path, what, idx, backend_args, label_image=True)
+    def decode_labels(self, arr: np.ndarray, path: str, results: dict) -> np.ndarray:
+        """Label image with the dataset's ``reduce_zero_label`` and
+        ``label_map`` applied."""
+        from mmdmtl.datasets.transforms.annotation_readers import decode_label
         return decode_label(arr, path, bool(results.get('reduce_zero_label', False)),
                             results.get('label_map'))
