@@ -14,9 +14,11 @@ for multi-task data, and what these subclasses fix:
   semantic labels are present and labelled.
 * :class:`MTLRandomFlip` negates the x (horizontal flip) / y (vertical flip)
   component of surface normals.
-* :class:`MTLPad` pads every target with its task's pad value (mmcv's
-  ``Pad`` pads only ``gt_seg_map``).
+* :class:`MTLPad` (deprecated: :class:`~mmdmtl.models.MTLDataPreProcessor`
+  pads images and targets, as mmseg 1.x) pads every target with its task's
+  pad value (mmcv's ``Pad`` pads only ``gt_seg_map``).
 """
+import warnings
 from typing import Dict, Optional, Sequence, Tuple, Union
 
 import numpy as np
@@ -101,7 +103,8 @@ class MTLRandomCrop(RandomCrop):
     ``cat_max_ratio < 1`` (re-draw crops dominated by one class) looks at
     ``gt_seg_map`` only when the sample's semseg is labelled; otherwise the
     first random crop is used. Images smaller than ``crop_size`` give a
-    smaller crop (follow with :class:`MTLPad`).
+    smaller crop (the data preprocessor pads the batch: set its ``size`` to
+    the crop size).
     """
 
     def __init__(self,
@@ -144,7 +147,14 @@ class MTLRandomFlip(RandomFlip):
 
 @TRANSFORMS.register_module()
 class MTLPad(BaseTransform):
-    """Pad the image and every target at the bottom / right.
+    """Pad the image and every target at the bottom / right (deprecated).
+
+    Deprecated: :class:`~mmdmtl.models.MTLDataPreProcessor` pads training
+    images and every task target, as mmseg 1.x does; drop this step from the
+    pipeline and set ``model.data_preprocessor.size`` to the crop size (the
+    preprocessor pads images before normalisation, with the same values as
+    this transform). Kept so that old configs still run; it warns once per
+    construction.
 
     The image is padded with ``pad_val``; every target in ``seg_fields``
     with its task's invalid value (255 for label maps, edges and saliency,
@@ -172,6 +182,10 @@ class MTLPad(BaseTransform):
                  seg_pad_val: Union[int, float] = 255) -> None:
         if (size is None) == (size_divisor is None):
             raise ValueError('MTLPad needs exactly one of size and size_divisor')
+        warnings.warn('MTLPad is deprecated: MTLDataPreProcessor pads images and every '
+                      'task target; remove MTLPad from the pipeline and set '
+                      'model.data_preprocessor.size to the crop size', DeprecationWarning,
+                      stacklevel=2)
         self.size = None if size is None else (int(size[0]), int(size[1]))
         self.size_divisor = size_divisor
         self.pad_val = pad_val
