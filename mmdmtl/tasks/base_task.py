@@ -247,6 +247,12 @@ class BaseTask:
         (default: unchanged)."""
         return out
 
+    def random_target(self, channels: int, shape: Sequence[int],
+                      generator: Optional[torch.Generator] = None) -> Tensor:
+        """A random valid packed target ``(C, H, W)`` for an output of
+        ``channels`` (benchmarks and smoke tests)."""
+        raise NotImplementedError(f'{type(self).__name__} has no random targets')
+
     # ------------------------------------------------------------ evaluation
     def valid_mask(self, gt: Tensor) -> Tensor:
         """Per-pixel validity ``(..., H, W)`` of a packed ``(..., C, H, W)``

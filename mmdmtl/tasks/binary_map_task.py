@@ -2,6 +2,7 @@
 from typing import List, Optional, Tuple
 
 import numpy as np
+import torch
 from torch import Tensor
 
 from .base_task import BaseTask
@@ -26,6 +27,10 @@ class BinaryMapTask(BaseTask):
         arr = read_file(path, f'{self.name} ground-truth', results.get('sample_idx'),
                         backend_args, label_image=True)
         return decode_binary(arr, path, threshold)
+
+    def random_target(self, channels, shape, generator=None) -> Tensor:
+        """About 20 % positive pixels."""
+        return (torch.rand(1, *shape, generator=generator) > 0.8).long()
 
     def to_prediction(self, out: Tensor) -> Tensor:
         """Logit -> probability (sigmoid)."""

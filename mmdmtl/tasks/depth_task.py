@@ -41,6 +41,10 @@ class DepthTask(BaseTask):
         arr = read_file(path, 'depth ground-truth', results.get('sample_idx'), backend_args)
         return decode_depth(arr, path, float(results.get('depth_scale', 1.0)))
 
+    def random_target(self, channels, shape, generator=None) -> Tensor:
+        """Depths uniform in [0.5, 4.5] m."""
+        return 0.5 + 4 * torch.rand(1, *shape, generator=generator)
+
     def activate(self, raw: Tensor) -> Tensor:
         """``softplus``: depth is always positive."""
         return F.softplus(raw)

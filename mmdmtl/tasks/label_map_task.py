@@ -53,6 +53,10 @@ class LabelMapTask(BaseTask):
         )
         return decode_label(decode_label_map_mat(mat, path), path)
 
+    def random_target(self, channels, shape, generator=None) -> Tensor:
+        """Uniform random class labels."""
+        return torch.randint(0, channels, (1, *shape), generator=generator)
+
     def to_prediction(self, out: Tensor) -> Tensor:
         """Class logits -> ``(1, H, W)`` ``int64`` labels (argmax)."""
         return out.argmax(dim=-3, keepdim=True)

@@ -2,6 +2,7 @@
 from typing import List, Optional, Tuple
 
 import numpy as np
+import torch
 import torch.nn.functional as F
 from torch import Tensor
 
@@ -76,6 +77,10 @@ class NormalTask(BaseTask):
             valid = np.any(resized != 0, axis=-1, keepdims=True)
             resized = np.where(valid, smooth, 0.0)
         return normalize_normals(resized)
+
+    def random_target(self, channels, shape, generator=None) -> Tensor:
+        """Random unit vectors."""
+        return F.normalize(torch.randn(3, *shape, generator=generator), dim=0)
 
     def to_prediction(self, out: Tensor) -> Tensor:
         """Unnormalised vectors -> unit vectors."""

@@ -49,3 +49,13 @@ def test_each_task_owns_its_values():
         semseg.check_channels(1, 'head')
     assert task_of_key('decode.loss_depth_init') == 'depth'
     assert task_of_key('decode.loss_x') == 'loss_x'
+
+
+def test_random_targets_are_valid_packed_targets():
+    g = torch.Generator().manual_seed(0)
+    for name, ch in dict(semseg=5, parts=3, sal=1, edge=1, depth=1, normal=3).items():
+        task = get_task(name)
+        t = task.random_target(ch, (4, 6), generator=g)
+        assert t.shape == (task.gt_channels, 4, 6), name
+        assert t.is_floating_point() == task.is_float, name
+        assert task.valid_mask(t).all(), name
