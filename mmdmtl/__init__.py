@@ -25,7 +25,8 @@ if not (_MMSEG_MIN <= Version(mmseg.__version__) < _MMSEG_MAX):
     raise ImportError(f'mmdmtl needs mmsegmentation>={_MMSEG_MIN},<{_MMSEG_MAX}, found '
                       f'{mmseg.__version__}. Run `bash tools/install.sh`.')
 
-# ``apis`` registers MTLInferencer in mmseg's INFERENCERS.
+# ``apis`` registers MTLInferencer in mmseg's INFERENCERS; ``tasks`` the
+# built-in tasks in mmdmtl's TASKS registry.
 from . import (  # noqa: E402,F401
     apis,
     datasets,
@@ -33,6 +34,7 @@ from . import (  # noqa: E402,F401
     evaluation,
     models,
     structures,
+    tasks,
     visualization,
 )
 

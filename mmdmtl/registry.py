@@ -11,7 +11,12 @@ using the plugin working with no scope juggling:
   mmseg backbone, neck, transform and hook stays available.
 
 All mmdmtl class names are distinct from mmseg's, so nothing is shadowed.
+
+:data:`TASKS` is mmdmtl's own registry of dense prediction tasks (classes
+derived from :class:`mmdmtl.tasks.BaseTask`, registered under the task name
+used in configs); mmseg has no equivalent.
 """
+from mmengine.registry import Registry
 from mmseg.registry import (
                             DATA_SAMPLERS,
                             DATASETS,
@@ -36,10 +41,15 @@ from mmseg.registry import (
                             WEIGHT_INITIALIZERS,
 )
 
+#: Dense prediction tasks by name (``'semseg'``, ``'depth'``, ...). Register a
+#: new task class under the name configs use for it; get its instance with
+#: :func:`mmdmtl.tasks.get_task`.
+TASKS = Registry('task', locations=['mmdmtl.tasks'])
+
 __all__ = [
     'RUNNERS', 'RUNNER_CONSTRUCTORS', 'HOOKS', 'DATASETS', 'DATA_SAMPLERS',
     'TRANSFORMS', 'MODELS', 'WEIGHT_INITIALIZERS', 'OPTIMIZERS',
     'OPTIM_WRAPPERS', 'OPTIM_WRAPPER_CONSTRUCTORS', 'TASK_UTILS',
     'PARAM_SCHEDULERS', 'METRICS', 'MODEL_WRAPPERS', 'VISBACKENDS',
-    'VISUALIZERS', 'LOOPS', 'EVALUATOR', 'INFERENCERS', 'LOG_PROCESSORS'
+    'VISUALIZERS', 'LOOPS', 'EVALUATOR', 'INFERENCERS', 'LOG_PROCESSORS', 'TASKS'
 ]

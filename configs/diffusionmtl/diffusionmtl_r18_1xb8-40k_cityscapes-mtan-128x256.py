@@ -11,6 +11,8 @@ _base_ = [
 ]
 tasks = ['semseg', 'depth']
 model = dict(
+    # training batches are padded to the crop size by the data preprocessor
+    data_preprocessor=dict(size={{_base_.crop_size}}),
     decode_head=dict(
         tasks=dict(_delete_=True, semseg=7, depth=1),
         loss_decode=dict(

@@ -6,6 +6,8 @@ _base_ = [
     '../_base_/default_runtime.py',
     '../_base_/schedules/schedule_40k_adam.py',
 ]
+# training batches are padded to the crop size by the data preprocessor
+model = dict(data_preprocessor=dict(size={{_base_.crop_size}}))
 train_dataloader = dict(
     batch_size=4,
     dataset=dict(split_file='nyuv2_onelabel'))

@@ -12,6 +12,8 @@ _base_ = [
 ]
 tasks = ['semseg']
 model = dict(
+    # training batches are padded to the crop size by the data preprocessor
+    data_preprocessor=dict(size={{_base_.crop_size}}),
     decode_head=dict(
         tasks=dict(_delete_=True, semseg=13),
         loss_decode=dict(

@@ -27,11 +27,10 @@ from mmengine.device import get_device
 from mmengine.infer import BaseInferencer
 from mmengine.logging import print_log
 from mmengine.registry import FUNCTIONS, init_default_scope
-from mmengine.structures import PixelData
 from mmseg.structures import SegDataSample
 
 from mmdmtl.registry import INFERENCERS
-from mmdmtl.structures.tasks import get_task
+from mmdmtl.structures import MTLDataSample
 
 ImageInput = Union[str, np.ndarray]
 IMAGE_EXTS = ('.png', '.jpg', '.jpeg', '.bmp', '.tif', '.tiff', '.npy')
@@ -286,9 +285,10 @@ class MTLInferencer(BaseInferencer):
     def to_numpy(self, sample: SegDataSample) -> Dict[str, np.ndarray]:
         """The predictions of a data sample: ``HxW`` per task, ``HxWxC`` for
         multi-channel maps (normals)."""
+        sample = MTLDataSample.wrap(sample)
         out = {}
         for t in self.tasks:
-            data = getattr(sample, get_task(t).pred_field).data.cpu().numpy()
+            data = sample.pred(t).cpu().numpy()
             out[t] = data[0] if data.shape[0] == 1 else data.transpose(1, 2, 0)
         return out
 
@@ -355,11 +355,10 @@ class MTLInferencer(BaseInferencer):
         return pics
 
     @staticmethod
-    def _as_sample(result: Dict[str, np.ndarray]) -> SegDataSample:
-        s = SegDataSample()
+    def _as_sample(result: Dict[str, np.ndarray]) -> MTLDataSample:
+        s = MTLDataSample()
         for t, data in result.items():
-            arr = np.ascontiguousarray(_sample_layout(data))
-            s.set_field(PixelData(data=torch.from_numpy(arr)), get_task(t).pred_field)
+            s.set_pred(t, _sample_layout(data))
         return s
 
     def save(self, result: Dict[str, np.ndarray], out_dir: str, name: str,

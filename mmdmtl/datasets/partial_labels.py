@@ -43,6 +43,7 @@ from typing import Any, Dict, List, Mapping, Optional, Sequence, Tuple, Union
 import numpy as np
 
 from mmdmtl.structures.tasks import check_tasks
+from mmdmtl.tasks import TaskTable
 
 from .safe_split_loading import (
     UnsafeSplitFileError,
@@ -55,21 +56,10 @@ from .splits import PUBLISHED_SPLITS, published_split_path
 MANIFEST_FORMAT = 'mmdmtl-partial-split'
 MANIFEST_VERSION = 1
 
-#: Task names used in published split files -> mmdmtl task names.
-PUBLISHED_TASK_NAMES: Dict[str, str] = {
-    'semseg': 'semseg',
-    'semantic': 'semseg',
-    'segmentation': 'semseg',
-    'human_parts': 'parts',
-    'parts': 'parts',
-    'sal': 'sal',
-    'saliency': 'sal',
-    'normals': 'normal',
-    'normal': 'normal',
-    'edge': 'edge',
-    'boundary': 'edge',
-    'depth': 'depth',
-}
+#: Task names used in published split files -> mmdmtl task names: every
+#: registered task's ``published_names`` (its own name when it gives none).
+PUBLISHED_TASK_NAMES: Mapping[str, str] = TaskTable(
+    lambda t: [(alias, t.name) for alias in (t.published_names or (t.name, ))])
 
 #: Column order of the published ``labels_weights`` tensors, by column count.
 LABELS_WEIGHTS_TASKS: Dict[int, Tuple[str, ...]] = {

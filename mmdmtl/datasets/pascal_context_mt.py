@@ -74,6 +74,9 @@ class PascalContextMTDataset(BaseMultiTaskDataset):
     IMG_DIR = 'JPEGImages'
     IMG_SUFFIX = '.jpg'
     LABEL_MAP_DIR = osp.join('pascal-context', 'trainval')
+    #: ``{task: data_prefix key}`` of folders whose file, when present, is
+    #: used instead of the task's own (the VOC12 semantic labels).
+    PREFERRED_PREFIXES = dict(semseg='voc12_seg_map_path')
 
     def __init__(self,
                  subset: str = 'train',
@@ -105,10 +108,13 @@ class PascalContextMTDataset(BaseMultiTaskDataset):
         return prefix
 
     def task_file_path(self, task: str, sample_id: str) -> str:
-        if task == 'semseg':
-            voc = osp.join(self.data_prefix['voc12_seg_map_path'], sample_id + '.png')
-            if osp.isfile(voc):
-                return voc
+        """The task's file; a VOC12 file (``PREFERRED_PREFIXES``) wins when
+        it exists."""
+        prefix = self.PREFERRED_PREFIXES.get(task)
+        if prefix is not None:
+            preferred = osp.join(self.data_prefix[prefix], sample_id + '.png')
+            if osp.isfile(preferred):
+                return preferred
         return super().task_file_path(task, sample_id)
 
     def extra_info(self, sample_id: str) -> dict:

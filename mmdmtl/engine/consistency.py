@@ -60,7 +60,7 @@ def expected_channels(task: str, metainfo: Mapping) -> Optional[int]:
     ``metainfo``: the number of class names for ``semseg`` (``classes``) and
     ``parts`` (``parts_classes``), else ``task_channels[task]``; ``None`` if
     the metainfo does not say."""
-    names_key = {'semseg': 'classes', 'parts': 'parts_classes'}.get(task)
+    names_key = get_task(task).classes_key
     names = metainfo.get(names_key) if names_key else None
     if names:
         return len(names)
@@ -104,7 +104,7 @@ def check_head_matches_metainfo(tasks: Mapping[str, int], metainfo: Mapping,
     for task in ds_tasks:
         need = expected_channels(task, metainfo)
         if need is not None and int(tasks[task]) != need:
-            what = 'classes' if get_task(task).kind == 'segmentation' else 'channels'
+            what = 'classes' if get_task(task).channels_are_classes else 'channels'
             wrong.append(f'{task}: head has {tasks[task]} {what}, dataset has {need}')
     if wrong:
         raise TaskConfigMismatchError(

@@ -30,16 +30,26 @@ def _target_size(sizes: Sequence[Tuple[int, int]], size: Optional[Sequence[int]]
 class MTLDataPreProcessor(SegDataPreProcessor):
     """``SegDataPreProcessor`` for multi-task samples.
 
-    Normalisation and BGR -> RGB conversion as in mmseg. In training,
-    images are padded (bottom / right) to a common size: ``size`` if given
-    (images larger than it keep their size and the batch is padded to the
-    largest), else the largest in the batch, rounded up to ``size_divisor``.
-    Every task's ground truth (``gt_sem_seg``, ``gt_parts_map``,
-    ``gt_sal_map``, ``gt_edge_map``, ``gt_depth_map``, ``gt_normal_map``) is
-    padded with that task's invalid value (255, depth 0, normals 0) --
-    unlike mmseg's ``stack_batch``, which pads depth with 255 and ignores
-    other fields. ``img_shape``, ``pad_shape`` and ``padding_size`` are set
-    in each sample's metainfo like mmseg does.
+    Normalisation and BGR -> RGB conversion as in mmseg. This is the only
+    place where training samples are padded (as in mmseg 1.x; pipelines
+    need no pad transform): images are padded (bottom / right) to a common
+    size: ``size`` if given (set it to the pipeline's crop size; images
+    larger than it keep their size and the batch is padded to the largest),
+    else the largest in the batch, rounded up to ``size_divisor``. Every
+    task's ground truth (``gt_sem_seg``, ``gt_parts_map``, ``gt_sal_map``,
+    ``gt_edge_map``, ``gt_depth_map``, ``gt_normal_map``, and those of
+    registered custom tasks) is padded with that task's ``pad_value`` (255,
+    depth 0, normals 0) -- unlike mmseg's ``stack_batch``, which pads depth
+    with 255 and ignores other fields.
+
+    Images are padded with ``pad_val`` after normalisation as mmseg does
+    (0 is then the mean colour). With ``pad_raw_in_training=True`` training
+    images are padded *before* normalisation (pixel value 0 is black),
+    exactly what the former ``MTLPad`` pipeline step gave; the shipped
+    configs set it, so their training is unchanged by moving the padding
+    here. ``img_shape``,
+    ``pad_shape`` and ``padding_size`` are set in each sample's metainfo
+    like mmseg does.
 
     At test time images are padded only when ``test_cfg`` gives ``size`` or
     ``size_divisor``, or when the batch mixes sizes (then to the largest);
@@ -58,7 +68,11 @@ class MTLDataPreProcessor(SegDataPreProcessor):
             ``size`` and ``size_divisor`` may both be unset (pad to the
             batch maximum).
         seg_pad_val: Kept for compatibility; targets use their task's
-            invalid value.
+            pad value.
+        pad_raw_in_training: Pad training images with ``pad_val`` before
+            normalisation (True, as the former ``MTLPad``) or after it
+            (False, as mmseg). Test-time padding is always after
+            normalisation, as before.
     """
 
     def __init__(self,
@@ -71,11 +85,18 @@ class MTLDataPreProcessor(SegDataPreProcessor):
                  bgr_to_rgb: bool = False,
                  rgb_to_bgr: bool = False,
                  batch_augments: Optional[List[dict]] = None,
-                 test_cfg: Optional[dict] = None) -> None:
+                 test_cfg: Optional[dict] = None,
+                 pad_raw_in_training: bool = False) -> None:
         super().__init__(mean=mean, std=std, size=size, size_divisor=size_divisor,
                          pad_val=pad_val, seg_pad_val=seg_pad_val, bgr_to_rgb=bgr_to_rgb,
                          rgb_to_bgr=rgb_to_bgr, batch_augments=batch_augments,
                          test_cfg=test_cfg)
+        self.pad_raw_in_training = pad_raw_in_training
+
+    def _normalize(self, inputs: List[torch.Tensor]) -> List[torch.Tensor]:
+        if not self._enable_normalize:
+            return inputs
+        return [(x - self.mean) / self.std for x in inputs]
 
     def _pad_inputs(self, inputs: List[torch.Tensor], size, size_divisor
                     ) -> Tuple[torch.Tensor, List[Tuple[int, int, int, int]]]:
@@ -96,7 +117,7 @@ class MTLDataPreProcessor(SegDataPreProcessor):
             field = getattr(data_sample, spec.gt_field)
             data = field.data
             if any(pad):
-                data = F.pad(data, pad, value=spec.invalid_value)
+                data = F.pad(data, pad, value=spec.pad_value)
             del field.data
             field.data = data
 
@@ -117,14 +138,17 @@ class MTLDataPreProcessor(SegDataPreProcessor):
         if self.channel_conversion and inputs[0].size(0) == 3:
             inputs = [x[[2, 1, 0], ...] for x in inputs]
         inputs = [x.float() for x in inputs]
-        if self._enable_normalize:
-            inputs = [(x - self.mean) / self.std for x in inputs]
-
         if training:
             if data_samples is None:
                 raise ValueError('MTLDataPreProcessor: data_samples are required '
                                  'in training')
-            batch, pads = self._pad_inputs(inputs, self.size, self.size_divisor)
+            if self.pad_raw_in_training:
+                batch, pads = self._pad_inputs(inputs, self.size, self.size_divisor)
+                if self._enable_normalize:
+                    batch = (batch - self.mean) / self.std
+            else:
+                inputs = self._normalize(inputs)
+                batch, pads = self._pad_inputs(inputs, self.size, self.size_divisor)
             for x, sample, pad in zip(inputs, data_samples, pads):
                 self._pad_targets(sample, pad)
                 sample.set_metainfo({
@@ -136,6 +160,7 @@ class MTLDataPreProcessor(SegDataPreProcessor):
                 batch, data_samples = self.batch_augments(batch, data_samples)
             return dict(inputs=batch, data_samples=data_samples)
 
+        inputs = self._normalize(inputs)
         cfg = self.test_cfg or {}
         size, divisor = cfg.get('size'), cfg.get('size_divisor')
         same = len({tuple(x.shape[-2:]) for x in inputs}) == 1

@@ -1,6 +1,7 @@
+from .mtl_data_sample import MTLDataSample, pixel_numpy
 from .tasks import TASK_MASK_KEY, TASKS, TaskSpec, check_tasks, get_task, task_results_keys
 
 __all__ = [
-    'TASK_MASK_KEY', 'TASKS', 'TaskSpec', 'check_tasks', 'get_task',
+    'MTLDataSample', 'pixel_numpy', 'TASK_MASK_KEY', 'TASKS', 'TaskSpec', 'check_tasks', 'get_task',
     'task_results_keys'
 ]

@@ -1,19 +1,18 @@
 """Helpers that derive configs from configs (task subsets, head swaps), used
 by the experiment runner, the label-efficiency sweep and tests."""
 import copy
-from typing import Dict, Iterable, List
+from typing import Iterable, List, Mapping
 
 from mmengine.config import Config, ConfigDict
 
 from mmdmtl.structures.tasks import check_tasks
+from mmdmtl.tasks import TaskTable
 
-#: metric type -> task, for sub-metric configs without a ``task`` key.
-METRIC_TASK: Dict[str, str] = {
-    'MTLDepthMetric': 'depth',
-    'SurfaceNormalMetric': 'normal',
-    'BoundaryMetric': 'edge',
-    'SaliencyMetric': 'sal',
-}
+#: metric type -> task, for sub-metric configs without a ``task`` key: the
+#: ``default_metric`` of each registered task whose config names no task.
+METRIC_TASK: Mapping[str, str] = TaskTable(
+    lambda t: [(t.default_metric['type'], t.name)]
+    if t.default_metric and 'task' not in t.default_metric else [])
 
 
 def _metric_task(metric_cfg: dict) -> str:

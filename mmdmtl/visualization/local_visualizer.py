@@ -5,39 +5,15 @@ from typing import Any, Dict, List, Optional, Sequence, Tuple
 import cv2
 import mmcv
 import numpy as np
-import torch
 from mmengine.dist import master_only
 from mmseg.visualization import SegLocalVisualizer
 
 from mmdmtl.registry import VISUALIZERS
-from mmdmtl.structures import TASK_MASK_KEY, TASKS, get_task
+from mmdmtl.structures import TASKS, MTLDataSample, get_task, pixel_numpy
 
 _TITLE_BG = (32, 32, 32)
 _TEXT = (255, 255, 255)
 _HATCH = ((70, 70, 70), (150, 150, 150))
-
-
-def _to_numpy(value: Any) -> Optional[np.ndarray]:
-    """The array of a PixelData / tensor / array, or ``None``."""
-    if value is None:
-        return None
-    data = getattr(value, 'data', value)
-    if isinstance(value, dict):
-        data = value.get('data')
-    if isinstance(data, torch.Tensor):
-        data = data.detach().cpu().float().numpy() if data.is_floating_point() \
-            else data.detach().cpu().numpy()
-    return None if data is None else np.asarray(data)
-
-
-def _field(sample: Any, key: str) -> Any:
-    if sample is None:
-        return None
-    if isinstance(sample, dict):
-        return sample.get(key)
-    if key in getattr(sample, 'metainfo', {}):
-        return sample.metainfo[key]
-    return getattr(sample, key, None) if key in sample else None
 
 
 def hatch(shape: Tuple[int, int], period: int = 8) -> np.ndarray:
@@ -167,9 +143,9 @@ class MTLLocalVisualizer(SegLocalVisualizer):
             panel[invalid] = hatch(invalid.shape)[invalid]
         return panel
 
-    def _palette_for(self, task: str, num: int) -> np.ndarray:
+    def _palette_for(self, palette_key: str, num: int) -> np.ndarray:
         meta = self.dataset_meta or {}
-        pal = meta.get('palette') if task == 'semseg' else meta.get(f'{task}_palette')
+        pal = meta.get(palette_key)
         pal = np.asarray(pal, dtype=np.int64) if pal is not None and len(pal) else None
         if pal is None or pal.ndim != 2 or len(pal) < num:
             base = default_palette(max(num, 0 if pal is None else len(pal)))
@@ -178,39 +154,53 @@ class MTLLocalVisualizer(SegLocalVisualizer):
             pal = base
         return pal.astype(np.uint8)
 
-    def _draw_labels(self, task: str, labels: np.ndarray, image: np.ndarray) -> np.ndarray:
+    def draw_label_map(self, labels: np.ndarray, image: np.ndarray, invalid_value: float,
+                       palette_key: str = 'palette') -> np.ndarray:
+        """Class colours of ``labels`` (``(H, W)`` or ``(1, H, W)``) blended
+        over ``image``; ``invalid_value`` and unknown labels hatched. Colours
+        come from ``dataset_meta[palette_key]``, completed by a fixed
+        generated palette."""
         labels = labels.reshape(labels.shape[-2:]).astype(np.int64)
-        invalid = (labels < 0) | (labels == get_task(task).invalid_value)
+        invalid = (labels < 0) | (labels == invalid_value)
         valid_max = int(labels[~invalid].max()) + 1 if (~invalid).any() else 1
-        pal = self._palette_for(task, valid_max)
+        pal = self._palette_for(palette_key, valid_max)
         invalid |= labels >= len(pal)
         colour = pal[np.clip(labels, 0, len(pal) - 1)]
         out = (image.astype(np.float32) * (1 - self.alpha) + colour * self.alpha).astype(np.uint8)
         return self._apply_invalid(out, invalid)
 
-    def _draw_binary(self, task: str, data: np.ndarray) -> np.ndarray:
+    def draw_grey_map(self, data: np.ndarray, invalid_value: float) -> np.ndarray:
+        """A grey picture of values in [0, 1] (``(H, W)`` or ``(1, H, W)``);
+        ``invalid_value`` hatched."""
         data = data.reshape(data.shape[-2:]).astype(np.float32)
-        invalid = data == get_task(task).invalid_value
+        invalid = data == invalid_value
         grey = (np.clip(np.where(invalid, 0, data), 0, 1) * 255).astype(np.uint8)
         return self._apply_invalid(np.repeat(grey[..., None], 3, axis=2), invalid)
 
-    def _draw_depth(self, data: np.ndarray, vrange: Tuple[float, float]) -> np.ndarray:
+    def draw_colour_map(self, data: np.ndarray, vrange: Tuple[float, float],
+                        invalid: Optional[np.ndarray] = None) -> np.ndarray:
+        """The visualiser's colour map (``depth_cmap``) of a scalar map over
+        ``vrange``; ``invalid`` pixels (and non-finite ones) hatched."""
         data = data.reshape(data.shape[-2:]).astype(np.float32)
-        invalid = ~np.isfinite(data) | (data <= 0)
+        bad = ~np.isfinite(data)
+        if invalid is not None:
+            bad |= np.asarray(invalid).reshape(data.shape)
         lo, hi = vrange
         norm = np.clip((np.nan_to_num(data) - lo) / max(hi - lo, 1e-6), 0, 1)
-        return self._apply_invalid(self._depth_lut[(norm * 255).astype(np.int64)], invalid)
+        return self._apply_invalid(self._depth_lut[(norm * 255).astype(np.int64)], bad)
 
-    @staticmethod
-    def _draw_normal(data: np.ndarray) -> np.ndarray:
+    def draw_vector_map(self, data: np.ndarray) -> np.ndarray:
+        """RGB = ``(n + 1) / 2`` of the unit vectors of a ``(3, H, W)`` map;
+        zero vectors hatched."""
         data = np.nan_to_num(data.reshape(3, *data.shape[-2:]).astype(np.float32))
         norm = np.linalg.norm(data, axis=0)
         invalid = norm <= 0
         unit = data / np.maximum(norm, 1e-12)
         rgb = ((unit + 1) / 2 * 255).clip(0, 255).astype(np.uint8).transpose(1, 2, 0)
-        return MTLLocalVisualizer._apply_invalid(rgb, invalid)
+        return self._apply_invalid(rgb, invalid)
 
-    def _colorbar(self, height: int, width: int, vrange: Tuple[float, float]) -> np.ndarray:
+    def _colorbar(self, height: int, width: int, vrange: Tuple[float, float],
+                  unit: str = '') -> np.ndarray:
         bar = np.empty((height, width, 3), dtype=np.uint8)
         bar[:] = _TITLE_BG
         th = self.title_height(height)
@@ -222,7 +212,7 @@ class MTLLocalVisualizer(SegLocalVisualizer):
         self._text(bar, f'{vrange[1]:.2f}', (x0, max(top - 4, 10)), int(th * 0.8))
         self._text(bar, f'{vrange[0]:.2f}', (x0, min(height - 4, bottom + th - 4)),
                    int(th * 0.8))
-        self._text(bar, 'm', (x1 + 4, (top + bottom) // 2), int(th * 0.8))
+        self._text(bar, unit, (x1 + 4, (top + bottom) // 2), int(th * 0.8))
         return bar
 
     def _legend(self, shape: Tuple[int, int]) -> np.ndarray:
@@ -244,8 +234,10 @@ class MTLLocalVisualizer(SegLocalVisualizer):
     def sample_tasks(self, data_sample: Any, tasks: Optional[Sequence[str]] = None) -> List[str]:
         """Tasks of ``data_sample`` with a ground truth or a prediction."""
         names = list(tasks) if tasks is not None else list(TASKS)
-        return [t for t in names if _field(data_sample, get_task(t).gt_field) is not None
-                or _field(data_sample, get_task(t).pred_field) is not None]
+        if data_sample is None:
+            return []
+        sample = MTLDataSample.wrap(data_sample)
+        return [t for t in names if sample.has_gt(t) or sample.has_pred(t)]
 
     def _panel(self, task: str, data: Optional[np.ndarray], image: np.ndarray,
                vrange: Tuple[float, float], missing: str) -> np.ndarray:
@@ -281,31 +273,36 @@ class MTLLocalVisualizer(SegLocalVisualizer):
         Raises:
             ValueError: the map's size differs from the image's.
         """
-        data = _to_numpy(data)
+        data = pixel_numpy(data)
         shape = image.shape[:2]
         if data is None or data.shape[-2:] != shape:
             raise ValueError(f'MTLLocalVisualizer: {task} map of size '
                              f'{None if data is None else data.shape[-2:]} '
                              f'differs from the panel size {shape}')
-        kind = get_task(task).kind
-        if kind == 'segmentation':
-            return self._draw_labels(task, data, image)
-        if kind == 'binary':
-            return self._draw_binary(task, data)
-        if kind == 'depth':
-            return self._draw_depth(data, self._depth_range(None, data)
-                                    if vrange is None else vrange)
-        return self._draw_normal(data)
+        return get_task(task).draw(self, data, image, vrange)
 
-    @staticmethod
-    def _depth_range(gt: Optional[np.ndarray], pred: Optional[np.ndarray]) -> Tuple[float, float]:
-        for arr in (gt, pred):
-            if arr is None:
-                continue
-            v = arr[np.isfinite(arr) & (arr > 0)]
-            if v.size:
-                return float(v.min()), float(max(v.max(), v.min() + 1e-3))
-        return 0.0, 1.0
+    def _draw_row(self, task: str, gt: Any, pred: Any, image: np.ndarray,
+                  vrange: Optional[Tuple[float, float]], labelled: bool,
+                  colorbar_width: int) -> List[np.ndarray]:
+        """Titled panels of one task: ground truth and prediction (``False``:
+        column not drawn; ``None``: missing) and, for tasks drawn over a
+        value range, the colour bar."""
+        shape = image.shape[:2]
+        row = []
+        if gt is not False:
+            if not labelled:
+                row.append(self._titled(self._message_panel(shape, 'unlabelled'),
+                                        f'{task} GT (unlabelled)'))
+            else:
+                row.append(self._titled(self._panel(task, gt, image, vrange, 'no ground truth'),
+                                        f'{task} GT'))
+        if pred is not False:
+            row.append(self._titled(self._panel(task, pred, image, vrange, 'no prediction'),
+                                    f'{task} prediction'))
+        if vrange is not None:
+            bar = self._colorbar(shape[0], colorbar_width, vrange, get_task(task).unit)
+            row.append(self._titled(bar, task))
+        return row
 
     @master_only
     def add_datasample(self,
@@ -343,12 +340,9 @@ class MTLLocalVisualizer(SegLocalVisualizer):
         """
         image = np.ascontiguousarray(image[..., :3]).astype(np.uint8)
         task_list = self.sample_tasks(data_sample, tasks)
-        mask = _field(data_sample, TASK_MASK_KEY) or {}
-        maps: Dict[str, Tuple[Optional[np.ndarray], Optional[np.ndarray]]] = {}
-        for t in task_list:
-            spec = get_task(t)
-            maps[t] = (_to_numpy(_field(data_sample, spec.gt_field)),
-                       _to_numpy(_field(data_sample, spec.pred_field)))
+        sample = MTLDataSample.wrap(data_sample) if data_sample is not None else MTLDataSample()
+        maps: Dict[str, Tuple[Optional[np.ndarray], Optional[np.ndarray]]] = {
+            t: (sample.gt_numpy(t), sample.pred_numpy(t)) for t in task_list}
         shape = image.shape[:2]
         for gt, pred in maps.values():
             ref = gt if gt is not None else pred
@@ -357,32 +351,21 @@ class MTLLocalVisualizer(SegLocalVisualizer):
                 break
         if image.shape[:2] != shape:
             image = cv2.resize(image, (shape[1], shape[0]), interpolation=cv2.INTER_LINEAR)
-        ph, pw = shape
+        pw = shape[1]
         cols = int(bool(draw_gt)) + int(bool(draw_pred))
         if cols == 0:
             raise ValueError('MTLLocalVisualizer: draw_gt and draw_pred are both False')
-        cb_w = self.colorbar_width(pw) if 'depth' in maps else 0
+        ranges = {t: get_task(t).value_range(gt, pred) for t, (gt, pred) in maps.items()}
+        cb_w = self.colorbar_width(pw) if any(r is not None for r in ranges.values()) else 0
         rows = []
         header = [self._titled(image, f'image {name}')]
         if cols == 2:
             header.append(self._titled(self._legend(shape), 'legend'))
         rows.append(header)
         for t, (gt, pred) in maps.items():
-            vrange = self._depth_range(gt, pred) if t == 'depth' else (0.0, 1.0)
-            row = []
-            if draw_gt:
-                if not bool(mask.get(t, True)):
-                    row.append(self._titled(self._message_panel(shape, 'unlabelled'),
-                                            f'{t} GT (unlabelled)'))
-                else:
-                    row.append(self._titled(self._panel(t, gt, image, vrange, 'no ground truth'),
-                                            f'{t} GT'))
-            if draw_pred:
-                row.append(self._titled(self._panel(t, pred, image, vrange, 'no prediction'),
-                                        f'{t} prediction'))
-            if t == 'depth':
-                row.append(self._titled(self._colorbar(ph, cb_w, vrange), 'depth'))
-            rows.append(row)
+            labelled = sample.is_labelled(t) if sample.has_task_mask() else True
+            rows.append(self._draw_row(t, gt if draw_gt else False, pred if draw_pred else False,
+                                       image, ranges[t], labelled, cb_w))
         width = cols * pw + cb_w
         lines = []
         for row in rows:

@@ -114,14 +114,7 @@ def make_batch(b: int, h: int, w: int, tasks: Dict[str, int], labels: str, devic
                             task_mask={t: t in lab for t in names}))
         for t, c in tasks.items():
             spec = get_task(t)
-            if spec.kind == 'segmentation':
-                data = torch.randint(0, c, (1, h, w), generator=g)
-            elif spec.kind == 'binary':
-                data = (torch.rand(1, h, w, generator=g) > 0.8).long()
-            elif spec.kind == 'depth':
-                data = 0.5 + 4 * torch.rand(1, h, w, generator=g)
-            else:
-                data = torch.nn.functional.normalize(torch.randn(3, h, w, generator=g), dim=0)
+            data = spec.random_target(c, (h, w), generator=g)
             if t not in lab:
                 data = torch.full_like(data, spec.invalid_value)
             s.set_field(PixelData(data=data.to(device)), spec.gt_field)

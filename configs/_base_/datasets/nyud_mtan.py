@@ -15,7 +15,6 @@ train_pipeline = [
     dict(type='MTLRandomCrop', crop_size=crop_size),
     dict(type='MTLRandomFlip', prob=0.5),
     dict(type='PhotoMetricDistortion'),
-    dict(type='MTLPad', size=crop_size),
     dict(type='PackMTLInputs'),
 ]
 train_dataloader = dict(

@@ -15,7 +15,6 @@ train_pipeline = [
     dict(type='MTLRandomCrop', crop_size=crop_size, cat_max_ratio=0.75),
     dict(type='MTLRandomFlip', prob=0.5),
     dict(type='PhotoMetricDistortion'),
-    dict(type='MTLPad', size=crop_size),
     dict(type='PackMTLInputs'),
 ]
 # Test images are padded to 512x512 by the data preprocessor

@@ -13,6 +13,9 @@ data_preprocessor = dict(
     std=[58.395, 57.12, 57.375],
     bgr_to_rgb=True,
     pad_val=0,
+    # training batches are padded here (pipelines have no pad step), with black
+    # (raw 0) before normalisation, as the former MTLPad pipeline step did
+    pad_raw_in_training=True,
     size_divisor=32)
 model = dict(
     type='MultiTaskEncoderDecoder',

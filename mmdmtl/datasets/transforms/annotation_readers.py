@@ -219,7 +219,7 @@ def normalize_normals(arr: np.ndarray, min_norm: float = 1e-6) -> np.ndarray:
     return out.astype(np.float32)
 
 
-def _field(rec, name: str, pos: int):
+def _struct_field(rec, name: str, pos: int):
     names = getattr(getattr(rec, 'dtype', None), 'names', None)
     if names and name in names:
         return rec[name]
@@ -247,22 +247,22 @@ def decode_pascal_parts(mat: dict, path: str) -> Optional[np.ndarray]:
     """
     try:
         anno = mat['anno'][0, 0]
-        objects = _field(anno, 'objects', 1)
+        objects = _struct_field(anno, 'objects', 1)
         objects = objects[0] if objects.size else []
         target = None
         for obj in objects:
-            cls = int(np.asarray(_field(obj, 'class_ind', 1)).reshape(-1)[0])
-            parts = _field(obj, 'parts', 3)
+            cls = int(np.asarray(_struct_field(obj, 'class_ind', 1)).reshape(-1)[0])
+            parts = _struct_field(obj, 'parts', 3)
             if cls != PASCAL_PERSON_CLASS or parts.size == 0:
                 continue
-            obj_mask = np.asarray(_field(obj, 'mask', 2))
+            obj_mask = np.asarray(_struct_field(obj, 'mask', 2))
             if target is None:
                 target = np.zeros(obj_mask.shape, dtype=np.uint8)
             for part in parts[0]:
-                name = str(np.asarray(_field(part, 'part_name', 0)).reshape(-1)[0])
+                name = str(np.asarray(_struct_field(part, 'part_name', 0)).reshape(-1)[0])
                 if name not in PASCAL_PART_IDS:
                     raise KeyError(f'unknown person part name {name!r}')
-                pmask = np.asarray(_field(part, 'mask', 1)).astype(bool)
+                pmask = np.asarray(_struct_field(part, 'mask', 1)).astype(bool)
                 target[pmask] = PASCAL_PART_IDS[name]
         return target
     except AnnotationReadError:

@@ -1,14 +1,12 @@
-"""Packing of multi-task samples into :class:`SegDataSample`."""
+"""Packing of multi-task samples into :class:`~mmdmtl.structures.MTLDataSample`."""
 from typing import Sequence
 
 import numpy as np
 import torch
 from mmcv.transforms import BaseTransform
-from mmengine.structures import PixelData
-from mmseg.structures import SegDataSample
 
 from mmdmtl.registry import TRANSFORMS
-from mmdmtl.structures.tasks import TASK_MASK_KEY, TASKS
+from mmdmtl.structures import TASK_MASK_KEY, TASKS, MTLDataSample
 
 DEFAULT_META_KEYS = ('img_path', 'seg_map_path', 'depth_map_path', 'normal_map_path',
                      'edge_map_path', 'sal_map_path', 'parts_map_path', 'img_id',
@@ -20,10 +18,11 @@ DEFAULT_META_KEYS = ('img_path', 'seg_map_path', 'depth_map_path', 'normal_map_p
 class PackMTLInputs(BaseTransform):
     """Pack the image, every task target and the task mask.
 
-    Output ``dict(inputs=CHW uint8 tensor, data_samples=SegDataSample)``
+    Output ``dict(inputs=CHW uint8 tensor, data_samples=MTLDataSample)``
     where, for every task whose ``results_key`` is present, the data sample
-    gets ``PixelData`` at the task's ``gt_field``: ``(1, H, W)`` ``int64``
-    for semseg / parts / sal / edge, ``(1, H, W)`` ``float32`` for depth,
+    gets ``PixelData`` at the task's ``gt_field`` as the task packs it
+    (:meth:`~mmdmtl.tasks.BaseTask.pack`): ``(1, H, W)`` ``int64`` for
+    semseg / parts / sal / edge, ``(1, H, W)`` ``float32`` for depth,
     ``(3, H, W)`` ``float32`` for normals. The metainfo carries
     ``task_mask`` (``{task: bool}``; all ``True`` for packed targets when
     the pipeline gave none) plus ``meta_keys`` found in ``results``.
@@ -46,27 +45,14 @@ class PackMTLInputs(BaseTransform):
                 img = img[..., None]
             packed['inputs'] = torch.from_numpy(np.ascontiguousarray(img.transpose(2, 0, 1)))
 
-        data_sample = SegDataSample()
+        data_sample = MTLDataSample()
         packed_tasks = []
         for name, spec in TASKS.items():
             if results.get(spec.results_key) is None:
                 continue
-            arr = np.asarray(results[spec.results_key])
-            if spec.name == 'normal':
-                if arr.ndim != 3 or arr.shape[-1] != 3:
-                    raise ValueError(f'{spec.results_key} must be (H, W, 3), got '
-                                     f'{arr.shape} (sample index {results.get("sample_idx")})')
-                data = torch.from_numpy(np.ascontiguousarray(
-                    arr.transpose(2, 0, 1), dtype=np.float32))
-            else:
-                if arr.ndim == 3 and arr.shape[-1] == 1:
-                    arr = arr[..., 0]
-                if arr.ndim != 2:
-                    raise ValueError(f'{spec.results_key} must be (H, W), got {arr.shape} '
-                                     f'(sample index {results.get("sample_idx")})')
-                dtype = np.float32 if spec.is_float else np.int64
-                data = torch.from_numpy(np.ascontiguousarray(arr, dtype=dtype))[None]
-            data_sample.set_data({spec.gt_field: PixelData(data=data)})
+            data = spec.pack(results[spec.results_key],
+                             f'(sample index {results.get("sample_idx")})')
+            data_sample.set_gt(name, data)
             packed_tasks.append(name)
 
         meta = {k: results[k] for k in self.meta_keys if k in results}

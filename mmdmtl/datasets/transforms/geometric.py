@@ -14,12 +14,13 @@ for multi-task data, and what these subclasses fix:
   semantic labels are present and labelled.
 * :class:`MTLRandomFlip` negates the x (horizontal flip) / y (vertical flip)
   component of surface normals.
-* :class:`MTLPad` pads every target with its task's invalid value (mmcv's
-  ``Pad`` pads only ``gt_seg_map``).
+* :class:`MTLPad` (deprecated: :class:`~mmdmtl.models.MTLDataPreProcessor`
+  pads images and targets, as mmseg 1.x) pads every target with its task's
+  pad value (mmcv's ``Pad`` pads only ``gt_seg_map``).
 """
-from typing import Optional, Sequence, Tuple, Union
+import warnings
+from typing import Dict, Optional, Sequence, Tuple, Union
 
-import mmcv
 import numpy as np
 from mmcv.transforms import BaseTransform
 from mmcv.transforms import RandomResize as MMCV_RandomResize
@@ -27,11 +28,14 @@ from mmseg.datasets.transforms import RandomCrop, RandomFlip, Resize
 
 from mmdmtl.registry import TRANSFORMS
 from mmdmtl.structures.tasks import TASK_MASK_KEY, TASKS, get_task
+from mmdmtl.tasks import BaseTask
 
-from .annotation_readers import normalize_normals
 
-_KEY_TO_TASK = {spec.results_key: name for name, spec in TASKS.items()}
-_NORMAL_KEY = get_task('normal').results_key
+def _targets(results: dict) -> Dict[str, BaseTask]:
+    """``{results key: task}`` of the task targets in ``seg_fields``."""
+    by_key = {task.results_key: task for task in TASKS.values()}
+    return {k: by_key[k] for k in results.get('seg_fields', [])
+            if k in by_key and results.get(k) is not None}
 
 
 @TRANSFORMS.register_module()
@@ -41,10 +45,14 @@ class MTLResize(Resize):
     Targets use nearest-neighbour interpolation (label maps stay labels,
     depth values stay metric: resizing never scales depth), except normals
     when ``normal_interpolation`` is ``'bilinear'``; normals are re-normalised
-    afterwards (zero vectors stay zero). Arguments as mmseg's ``Resize``.
+    afterwards (zero vectors stay zero): each task repairs its resized
+    target (:meth:`~mmdmtl.tasks.BaseTask.after_resize`). Arguments as
+    mmseg's ``Resize``.
 
     Args:
-        normal_interpolation: ``'nearest'`` (default) or ``'bilinear'``.
+        normal_interpolation: ``'nearest'`` (default) or ``'bilinear'``:
+            the smooth interpolation offered to tasks that support it
+            (normals).
             Bilinear normals are masked to pixels whose nearest-neighbour
             source was valid, so invalid regions do not bleed in.
         **kwargs: mmseg ``Resize`` arguments (``scale``, ``scale_factor``,
@@ -58,19 +66,12 @@ class MTLResize(Resize):
         self.normal_interpolation = normal_interpolation
 
     def _resize_seg(self, results: dict) -> None:
-        normal_src = results.get(_NORMAL_KEY) if _NORMAL_KEY in results.get(
-            'seg_fields', []) else None
+        targets = _targets(results)
+        sources = {key: results[key] for key in targets}
         super()._resize_seg(results)
-        if normal_src is None:
-            return
-        normal = results[_NORMAL_KEY]
-        if self.normal_interpolation == 'bilinear':
-            h, w = normal.shape[:2]
-            smooth = mmcv.imresize(normal_src, (w, h), interpolation='bilinear',
-                                   backend=self.backend)
-            valid = np.any(normal != 0, axis=-1, keepdims=True)
-            normal = np.where(valid, smooth, 0.0)
-        results[_NORMAL_KEY] = normalize_normals(normal)
+        for key, task in targets.items():
+            results[key] = task.after_resize(results[key], sources[key],
+                                             self.normal_interpolation, self.backend)
 
 
 @TRANSFORMS.register_module()
@@ -102,7 +103,8 @@ class MTLRandomCrop(RandomCrop):
     ``cat_max_ratio < 1`` (re-draw crops dominated by one class) looks at
     ``gt_seg_map`` only when the sample's semseg is labelled; otherwise the
     first random crop is used. Images smaller than ``crop_size`` give a
-    smaller crop (follow with :class:`MTLPad`).
+    smaller crop (the data preprocessor pads the batch: set its ``size`` to
+    the crop size).
     """
 
     def __init__(self,
@@ -130,28 +132,29 @@ class MTLRandomCrop(RandomCrop):
 class MTLRandomFlip(RandomFlip):
     """mmseg ``RandomFlip`` that also flips surface-normal vectors.
 
-    Every ``seg_fields`` map is mirrored; in ``gt_normal_map`` a horizontal
-    flip negates the x component (channel 0), a vertical flip the y
-    component (channel 1) and a diagonal flip both. Arguments as mmcv's
+    Every ``seg_fields`` map is mirrored, then each task changes the values
+    of its target as a flip does (:meth:`~mmdmtl.tasks.BaseTask.flip_target`):
+    in ``gt_normal_map`` a horizontal flip negates the x component (channel
+    0), a vertical flip the y component (channel 1) and a diagonal flip both. Arguments as mmcv's
     ``RandomFlip`` (``prob``, ``direction``, ``swap_seg_labels``).
     """
 
     def _flip(self, results: dict) -> None:
         super()._flip(results)
-        if _NORMAL_KEY not in results.get('seg_fields', []) or results.get(_NORMAL_KEY) is None:
-            return
-        direction = results['flip_direction']
-        channels = dict(horizontal=(0,), vertical=(1,), diagonal=(0, 1))[direction]
-        normal = np.array(results[_NORMAL_KEY], dtype=np.float32, copy=True)
-        for c in channels:
-            normal[..., c] = -normal[..., c]
-        normal[normal == 0] = 0.0  # no negative zeros
-        results[_NORMAL_KEY] = normal
+        for key, task in _targets(results).items():
+            results[key] = task.flip_target(results[key], results['flip_direction'])
 
 
 @TRANSFORMS.register_module()
 class MTLPad(BaseTransform):
-    """Pad the image and every target at the bottom / right.
+    """Pad the image and every target at the bottom / right (deprecated).
+
+    Deprecated: :class:`~mmdmtl.models.MTLDataPreProcessor` pads training
+    images and every task target, as mmseg 1.x does; drop this step from the
+    pipeline and set ``model.data_preprocessor.size`` to the crop size (the
+    preprocessor pads images before normalisation, with the same values as
+    this transform). Kept so that old configs still run; it warns once per
+    construction.
 
     The image is padded with ``pad_val``; every target in ``seg_fields``
     with its task's invalid value (255 for label maps, edges and saliency,
@@ -179,6 +182,10 @@ class MTLPad(BaseTransform):
                  seg_pad_val: Union[int, float] = 255) -> None:
         if (size is None) == (size_divisor is None):
             raise ValueError('MTLPad needs exactly one of size and size_divisor')
+        warnings.warn('MTLPad is deprecated: MTLDataPreProcessor pads images and every '
+                      'task target; remove MTLPad from the pipeline and set '
+                      'model.data_preprocessor.size to the crop size', DeprecationWarning,
+                      stacklevel=2)
         self.size = None if size is None else (int(size[0]), int(size[1]))
         self.size_divisor = size_divisor
         self.pad_val = pad_val
@@ -202,11 +209,12 @@ class MTLPad(BaseTransform):
             d = int(self.size_divisor)
             th, tw = -(-h // d) * d, -(-w // d) * d
         results['img'] = self._pad(img, th, tw, self.pad_val)
+        by_key = {task.results_key: task for task in TASKS.values()}
         for key in results.get('seg_fields', []):
             if results.get(key) is None:
                 continue
-            task = _KEY_TO_TASK.get(key)
-            value = get_task(task).invalid_value if task else self.seg_pad_val
+            task = by_key.get(key)
+            value = task.pad_value if task else self.seg_pad_val
             results[key] = self._pad(results[key], th, tw, value)
         results['pad_shape'] = results['img'].shape[:2]
         results['pad_fixed_size'] = self.size

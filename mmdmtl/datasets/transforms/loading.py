@@ -6,43 +6,21 @@ import numpy as np
 from mmcv.transforms import BaseTransform
 
 from mmdmtl.registry import TRANSFORMS
-from mmdmtl.structures.tasks import TASK_MASK_KEY, TaskSpec, check_tasks, get_task
+from mmdmtl.structures.tasks import TASK_MASK_KEY, check_tasks, get_task
 
-from .annotation_readers import (
-    AnnotationReadError,
-    decode_binary,
-    decode_depth,
-    decode_edge_from_label_map,
-    decode_label,
-    decode_label_map_mat,
-    decode_normal,
-    decode_pascal_parts,
-    read_file,
-)
+from .annotation_readers import AnnotationReadError, read_file
 from .image_values import NONFINITE_MODES, image_to_uint8
 
 
 def make_invalid_target(task: str, shape: Sequence[int]) -> np.ndarray:
-    """An all-invalid target of ``task`` for an image of ``shape[:2]``.
-
-    Label-like tasks give ``(H, W)`` ``uint8`` filled with 255, depth
-    ``(H, W)`` ``float32`` zeros, normals ``(H, W, 3)`` ``float32`` zeros.
-    """
-    spec = get_task(task)
-    h, w = int(shape[0]), int(shape[1])
-    if spec.name == 'normal':
-        return np.zeros((h, w, 3), dtype=np.float32)
-    if spec.is_float:
-        return np.full((h, w), spec.invalid_value, dtype=np.float32)
-    return np.full((h, w), spec.invalid_value, dtype=np.uint8)
+    """An all-invalid target of ``task`` for an image of ``shape[:2]``
+    (:meth:`~mmdmtl.tasks.BaseTask.invalid_target`)."""
+    return get_task(task).invalid_target(shape)
 
 
 def has_valid_pixels(task: str, target: np.ndarray) -> bool:
     """Whether ``target`` has at least one pixel that is not invalid."""
-    spec = get_task(task)
-    if spec.name == 'normal':
-        return bool(np.any(target != 0))
-    return bool(np.any(target != spec.invalid_value))
+    return get_task(task).has_valid_pixels(target)
 
 
 @TRANSFORMS.register_module()
@@ -143,11 +121,11 @@ class LoadMultiTaskAnnotations(BaseTransform):
     * a task marked unlabelled in ``results['task_mask']`` gets an
       all-invalid target of the image size (:func:`make_invalid_target`);
       its file is not read;
-    * a labelled task is read from ``results[spec.path_key]`` and decoded by
-      file type (see :mod:`.annotation_readers`): label maps ``uint8`` with
-      255 = ignore, depth ``float32`` metres with NaN / inf / negative -> 0,
-      normals ``(H, W, 3)`` unit vectors with zero = invalid, saliency and
-      edges 0/1;
+    * a labelled task is read from ``results[task.path_key]`` and decoded by
+      its task object (:meth:`~mmdmtl.tasks.BaseTask.load`, by file type, see
+      :mod:`.annotation_readers`): label maps ``uint8`` with 255 = ignore,
+      depth ``float32`` metres with NaN / inf / negative -> 0, normals
+      ``(H, W, 3)`` unit vectors with zero = invalid, saliency and edges 0/1;
     * a labelled target without a single valid pixel (e.g. a PASCAL image
       with no annotated person for ``parts``) is marked unlabelled when
       ``unlabel_empty`` is set, so losses never treat it as a label.
@@ -164,8 +142,11 @@ class LoadMultiTaskAnnotations(BaseTransform):
         tasks: Tasks to load; default: ``results['tasks']``.
         unlabel_empty: Mark labelled targets without valid pixels as
             unlabelled.
-        sal_threshold: Threshold for saliency maps in [0, 1].
-        edge_threshold: Threshold for edge maps in [0, 1].
+        sal_threshold: Threshold for saliency maps in [0, 1] (shorthand for
+            ``task_options=dict(sal=dict(threshold=...))``).
+        edge_threshold: Threshold for edge maps in [0, 1] (likewise).
+        task_options: ``{task: dict of reader options}`` passed to the
+            task's :meth:`~mmdmtl.tasks.BaseTask.load`.
         backend_args: mmengine file backend arguments.
 
     Raises:
@@ -181,58 +162,17 @@ class LoadMultiTaskAnnotations(BaseTransform):
                  unlabel_empty: bool = True,
                  sal_threshold: float = 0.5,
                  edge_threshold: float = 0.5,
+                 task_options: Optional[Dict[str, dict]] = None,
                  backend_args: Optional[dict] = None) -> None:
         self.tasks = None if tasks is None else check_tasks(
             tasks, where='LoadMultiTaskAnnotations')
         self.unlabel_empty = unlabel_empty
         self.sal_threshold = sal_threshold
         self.edge_threshold = edge_threshold
+        self.task_options = {k: dict(v) for k, v in (task_options or {}).items()}
+        self.task_options.setdefault('sal', {}).setdefault('threshold', sal_threshold)
+        self.task_options.setdefault('edge', {}).setdefault('threshold', edge_threshold)
         self.backend_args = backend_args
-
-    def _read(self, spec: TaskSpec, path: str, results: dict):
-        idx = results.get('sample_idx')
-        ext = osp.splitext(path)[1].lower()
-        what = f'{spec.name} ground-truth'
-        if spec.name in ('semseg', 'parts'):
-            if ext == '.mat':
-                mat = read_file(path, what, idx, self.backend_args)
-                if spec.name == 'parts':
-                    return decode_pascal_parts(mat, path)
-                return decode_label(decode_label_map_mat(mat, path), path)
-            arr = read_file(path, what, idx, self.backend_args, label_image=True)
-            if spec.name == 'semseg':
-                return decode_label(arr, path,
-                                    bool(results.get('reduce_zero_label', False)),
-                                    results.get('label_map'))
-            return decode_label(arr, path)
-        if spec.name == 'sal':
-            arr = read_file(path, what, idx, self.backend_args, label_image=True)
-            return decode_binary(arr, path, self.sal_threshold)
-        if spec.name == 'edge':
-            if ext == '.mat':
-                mat = read_file(path, what, idx, self.backend_args)
-                return decode_edge_from_label_map(mat, path)
-            arr = read_file(path, what, idx, self.backend_args, label_image=True)
-            return decode_binary(arr, path, self.edge_threshold)
-        if spec.name == 'depth':
-            arr = read_file(path, what, idx, self.backend_args)
-            return decode_depth(arr, path, float(results.get('depth_scale', 1.0)))
-        if spec.name == 'normal':
-            arr = read_file(path, what, idx, self.backend_args, channel_order='rgb')
-            normal = decode_normal(arr, path)
-            valid_classes = results.get('normal_valid_classes')
-            lm_path = results.get('normal_label_map_path')
-            if valid_classes is not None and lm_path:
-                mat = read_file(lm_path, 'normal validity label-map', idx, self.backend_args)
-                lm = decode_label_map_mat(mat, lm_path)
-                if lm.shape != normal.shape[:2]:
-                    raise ValueError(
-                        f'label map {lm_path} has shape {lm.shape} but normal map '
-                        f'{path} has {normal.shape[:2]} (sample index {idx})')
-                keep = np.isin(lm, np.asarray(list(valid_classes)))
-                normal = np.where(keep[..., None], normal, 0).astype(np.float32)
-            return normal
-        raise KeyError(f'LoadMultiTaskAnnotations: no reader for task {spec.name!r}')
 
     def transform(self, results: dict) -> dict:
         """Load every task target into ``results``."""
@@ -263,7 +203,8 @@ class LoadMultiTaskAnnotations(BaseTransform):
                                    f'{spec.path_key!r}')
                 path = results[spec.path_key]
                 try:
-                    target = self._read(spec, path, results)
+                    target = spec.load(path, results, self.backend_args,
+                                       **self.task_options.get(task, {}))
                 except (AnnotationReadError, ValueError, KeyError) as e:
                     if 'sample index' in str(e):
                         raise
@@ -277,10 +218,10 @@ class LoadMultiTaskAnnotations(BaseTransform):
                         f'{tuple(target.shape[:2])} but its image '
                         f'{results.get("img_path")} has {shape} (sample index {idx})')
                 if target is None or (self.unlabel_empty
-                                      and not has_valid_pixels(task, target)):
+                                      and not spec.has_valid_pixels(target)):
                     labelled = False
             if target is None:
-                target = make_invalid_target(task, shape)
+                target = spec.invalid_target(shape)
             results[spec.results_key] = target
             mask[task] = labelled
             if spec.results_key not in seg_fields:

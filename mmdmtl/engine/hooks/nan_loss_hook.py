@@ -1,12 +1,13 @@
 """Stop training at the first non-finite loss, naming the iteration and the
 offending task(s)."""
 import math
-from typing import Optional, Sequence, Union
+from typing import Optional, Union
 
 import torch
 from mmengine.hooks import Hook
 
 from mmdmtl.registry import HOOKS
+from mmdmtl.tasks import task_of_key
 
 
 def _as_float(v: Union[float, torch.Tensor]) -> Optional[float]:
@@ -51,19 +52,10 @@ class NaNLossDetectionHook(Hook):
             if f is not None and not math.isfinite(f):
                 bad.append((key, f))
         if bad:
-            tasks = sorted({_task_of(k) for k, _ in bad if k != 'loss'})
+            tasks = sorted({task_of_key(k) for k, _ in bad if k != 'loss'})
             detail = ', '.join(f'{k}={v}' for k, v in bad)
             raise FloatingPointError(
                 f'Non-finite loss at iteration {runner.iter + 1}: {detail}. '
                 f'Offending task(s): {tasks or ["(total loss only)"]}. '
                 'Check the learning rate, the loss weights and the targets '
                 'of these tasks (e.g. NaN depth must be masked).')
-
-
-def _task_of(key: str, tasks: Sequence[str] = ('semseg', 'parts', 'sal', 'edge',
-                                               'depth', 'normal')) -> str:
-    name = key.split('.')[-1]
-    for t in tasks:
-        if t in name:
-            return t
-    return name

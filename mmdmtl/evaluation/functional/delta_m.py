@@ -6,7 +6,11 @@ DiffusionMTL Table 3 is reproduced to within 0.01 with this formula).
 """
 from typing import Dict, Mapping, Optional
 
-#: Metric names (the part after ``task/``) whose larger value is better.
+from mmdmtl.tasks import TaskTable, get_task, task_names
+
+#: Metric names (the part after ``task/``) whose larger value is better, for
+#: keys whose prefix is no registered task (each task declares the
+#: directions of its own metrics, ``BaseTask.metric_directions``).
 HIGHER_IS_BETTER = frozenset({
     'mIoU', 'aAcc', 'mAcc', 'mDice', 'mFscore', 'maxF', 'odsF', 'oisF', 'AP',
     'd1', 'd2', 'd3', 'a11.25', 'a22.5', 'a30'
@@ -16,16 +20,19 @@ LOWER_IS_BETTER = frozenset({
     'absErr', 'rmse', 'abs_rel', 'sq_rel', 'log_rmse', 'mean', 'median', 'mErr', 'loss'
 })
 
-#: The paper's headline metric of each task (Δm of Table 3 uses these).
-HEADLINE_METRICS: Dict[str, str] = {
-    'semseg': 'semseg/mIoU', 'parts': 'parts/mIoU', 'sal': 'sal/maxF',
-    'edge': 'edge/odsF', 'depth': 'depth/absErr', 'normal': 'normal/mean',
-}
+#: The headline metric key of each registered task (the paper's Δm of
+#: Table 3 uses these), ``{task: 'task/metric'}``; a live view of
+#: ``BaseTask.headline_key``.
+HEADLINE_METRICS: Mapping[str, str] = TaskTable(lambda t: [(t.name, t.headline_key)])
 
 
 def metric_higher_is_better(key: str,
                             overrides: Optional[Mapping[str, bool]] = None) -> bool:
     """Direction of a metric given its full key (``'depth/absErr'``).
+
+    Looked up in ``overrides``, then in the metric directions of the task
+    named by the key's prefix (``BaseTask.metric_directions``), then in the
+    name tables of this module.
 
     Args:
         key: Metric key; its last ``/``-separated part is looked up.
@@ -39,6 +46,9 @@ def metric_higher_is_better(key: str,
         for k in (key, name):
             if k in overrides:
                 return bool(overrides[k])
+    prefix = key.split('/', 1)[0]
+    if '/' in key and prefix in task_names() and name in get_task(prefix).metric_directions:
+        return get_task(prefix).metric_direction(name)
     if name in HIGHER_IS_BETTER:
         return True
     if name in LOWER_IS_BETTER:

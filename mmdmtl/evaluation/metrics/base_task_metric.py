@@ -10,34 +10,14 @@ import torch
 from mmengine.evaluator import BaseMetric
 from mmengine.logging import print_log
 
-from mmdmtl.structures import TASK_MASK_KEY, get_task
-
-
-def _field(sample: Any, key: str) -> Any:
-    """``sample[key]`` for dict samples, the attribute / metainfo entry for
-    data elements; ``None`` if absent."""
-    if isinstance(sample, dict):
-        return sample.get(key)
-    if hasattr(sample, key):
-        return getattr(sample, key)
-    meta = getattr(sample, 'metainfo', None)
-    return meta.get(key) if isinstance(meta, dict) else None
-
-
-def _pixel_tensor(value: Any) -> Optional[torch.Tensor]:
-    """The ``data`` tensor of a packed PixelData (dict or object form)."""
-    if value is None:
-        return None
-    data = value.get('data') if isinstance(value, dict) else getattr(value, 'data', value)
-    if data is None:
-        return None
-    return torch.as_tensor(data)
+from mmdmtl.structures import MTLDataSample, get_task
 
 
 def sample_name(sample: Any) -> str:
     """A human-readable identifier of a sample for error messages."""
+    meta = MTLDataSample.wrap(sample).metainfo
     for key in ('img_path', 'sample_idx', 'img_id'):
-        v = _field(sample, key)
+        v = meta.get(key)
         if v is not None:
             return f'{key}={v}'
     return '<unnamed sample>'
@@ -103,15 +83,15 @@ class BaseTaskMetric(BaseMetric):
                 missing (the model does not predict this task).
             ValueError: if prediction and ground truth sizes differ.
         """
-        mask = _field(sample, TASK_MASK_KEY)
-        if isinstance(mask, dict) and not bool(mask.get(self.task, True)):
+        sample = MTLDataSample.wrap(sample)
+        if sample.has_task_mask() and not sample.is_labelled(self.task):
             return None
-        gt = _pixel_tensor(_field(sample, self.task_spec.gt_field))
+        gt = sample.gt(self.task)
         if gt is None:
             return None
-        pred = _pixel_tensor(_field(sample, self.task_spec.pred_field))
+        pred = sample.pred(self.task)
         if pred is None:
-            keys = sorted(sample.keys()) if isinstance(sample, dict) else sample.keys()
+            keys = sorted(list(sample.keys()) + list(sample.metainfo_keys()))
             raise KeyError(f'{type(self).__name__}: sample {sample_name(sample)} has ground '
                            f'truth {self.task_spec.gt_field!r} but no prediction '
                            f'{self.task_spec.pred_field!r}; its keys are {list(keys)}')

@@ -64,7 +64,7 @@ class BoundaryMetric(BaseTaskMetric):
                  collect_device: str = 'cpu',
                  prefix: Optional[str] = None) -> None:
         super().__init__(task, collect_device=collect_device, prefix=prefix)
-        if self.task_spec.kind != 'binary':
+        if not self.task_spec.is_binary:
             raise ValueError(f'BoundaryMetric evaluates a binary task, not {task!r}')
         if not 0 < max_dist < 1:
             raise ValueError(f'max_dist is a fraction of the image diagonal, got {max_dist}')

@@ -5,6 +5,7 @@ import numpy as np
 import torch
 
 from mmdmtl.registry import METRICS
+from mmdmtl.tasks import DepthTask
 
 from ..functional.depth import (
     DEPTH_METRIC_NAMES,
@@ -54,7 +55,7 @@ class MTLDepthMetric(BaseTaskMetric):
                  collect_device: str = 'cpu',
                  prefix: Optional[str] = None) -> None:
         super().__init__(task, collect_device=collect_device, prefix=prefix)
-        if self.task_spec.kind != 'depth':
+        if not isinstance(self.task_spec, DepthTask):
             raise ValueError(f'MTLDepthMetric evaluates depth, not {task!r}')
         self.min_depth = min_depth
         self.max_depth = max_depth

@@ -9,11 +9,13 @@ from mmseg.evaluation import IoUMetric
 from prettytable import PrettyTable
 
 from mmdmtl.registry import METRICS
+from mmdmtl.tasks import TaskTable
 
 from .base_task_metric import BaseTaskMetric
 
-#: dataset_meta key holding the class names of each label-map task.
-DEFAULT_CLASSES_KEYS = dict(semseg='classes', parts='parts_classes')
+#: dataset_meta key holding the class names of each label-map task (each
+#: task's ``classes_key``; a live view).
+DEFAULT_CLASSES_KEYS = TaskTable(lambda t: [(t.name, t.classes_key)] if t.classes_key else [])
 
 
 @METRICS.register_module()
@@ -62,12 +64,12 @@ class MTLIoUMetric(BaseTaskMetric):
                  collect_device: str = 'cpu',
                  prefix: Optional[str] = None) -> None:
         super().__init__(task, collect_device=collect_device, prefix=prefix)
-        if self.task_spec.kind != 'segmentation':
+        if not self.task_spec.channels_are_classes:
             raise ValueError(f'MTLIoUMetric evaluates label-map tasks (semseg, parts), '
                              f'not {task!r}')
         self._num_classes = num_classes
         self.ignore_index = ignore_index
-        self.classes_key = classes_key or DEFAULT_CLASSES_KEYS.get(task, 'classes')
+        self.classes_key = classes_key or self.task_spec.classes_key
         self.nan_to_num = nan_to_num
 
     def class_names(self) -> Optional[Sequence[str]]:

@@ -53,7 +53,7 @@ class SaliencyMetric(BaseTaskMetric):
                  collect_device: str = 'cpu',
                  prefix: Optional[str] = None) -> None:
         super().__init__(task, collect_device=collect_device, prefix=prefix)
-        if self.task_spec.kind != 'binary':
+        if not self.task_spec.is_binary:
             raise ValueError(f'SaliencyMetric evaluates a binary task, not {task!r}')
         self.beta_sq = beta_sq
         self.thresholds = saliency_thresholds(threshold_step)

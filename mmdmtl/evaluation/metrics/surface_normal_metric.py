@@ -4,6 +4,7 @@ from typing import Any, List, Optional
 import torch
 
 from mmdmtl.registry import METRICS
+from mmdmtl.tasks import NormalTask
 
 from ..functional.normal import (
     NORMAL_METRIC_NAMES,
@@ -63,7 +64,7 @@ class SurfaceNormalMetric(BaseTaskMetric):
                  collect_device: str = 'cpu',
                  prefix: Optional[str] = None) -> None:
         super().__init__(task, collect_device=collect_device, prefix=prefix)
-        if self.task_spec.kind != 'normal':
+        if not isinstance(self.task_spec, NormalTask):
             raise ValueError(f'SurfaceNormalMetric evaluates normals, not {task!r}')
         if not 0 < bin_width <= 180:
             raise ValueError(f'bin_width must be in (0, 180], got {bin_width}')

@@ -10,9 +10,9 @@ from mmseg.models.utils import resize
 from torch import Tensor, nn
 
 from mmdmtl.registry import MODELS
-from mmdmtl.structures.tasks import TASK_MASK_KEY, get_task
+from mmdmtl.structures import MTLDataSample, get_task
 
-from ..losses.partial_label_weights import DEFAULT_TASK_LOSSES, partial_label_sample_weights
+from ..losses.partial_label_weights import partial_label_sample_weights
 from ..utils import MultiLevelFusion, TwoClassLogitConv, activate_task_output, check_task_channels
 
 #: Width presets. ``paper`` is the official ResNet-18 setting, ``lite`` a
@@ -34,12 +34,8 @@ def task_mask_tensor(batch_data_samples: Sequence, tasks: Sequence[str],
     labelled for every task whose ground-truth field it carries.
     """
     rows = []
-    for sample in batch_data_samples:
-        mask = sample.metainfo.get(TASK_MASK_KEY)
-        if mask is None:
-            rows.append([get_task(t).gt_field in sample for t in tasks])
-        else:
-            rows.append([bool(mask.get(t, False)) for t in tasks])
+    for sample in map(MTLDataSample.wrap, batch_data_samples):
+        rows.append([sample.is_labelled(t, default=False) for t in tasks])
     return torch.tensor(rows, dtype=torch.bool, device=device).reshape(len(rows), len(tasks))
 
 
@@ -85,7 +81,7 @@ class MTLBaselineHead(BaseDecodeHead):
         norm_cfg: Norm of the BasicBlocks.
         fusion_norm_cfg, fusion_act_cfg: Of the fusion conv (plain conv).
         loss_decode: ``{task: loss cfg}``; missing tasks use
-            :data:`DEFAULT_TASK_LOSSES`.
+            each task's ``default_loss``.
         scale_by_labels: Apply the ``T / #labelled`` factor.
         align_corners: Of all bilinear resizes.
         pred_head_init: Init of the 1x1 prediction convs: ``'normal'``
@@ -131,10 +127,9 @@ class MTLBaselineHead(BaseDecodeHead):
         self.tasks = check_task_channels(dict(tasks), where=name)
         self.task_names: Tuple[str, ...] = tuple(self.tasks)
         self.two_class_tasks = tuple(two_class_tasks)
-        bad = [t for t in self.two_class_tasks
-               if t not in self.tasks or get_task(t).kind != 'binary']
+        binary = [t for t in self.task_names if get_task(t).is_binary]
+        bad = [t for t in self.two_class_tasks if t not in binary]
         if bad:
-            binary = [t for t in self.task_names if get_task(t).kind == 'binary']
             raise ValueError(f'{name}: two_class_tasks {bad} are not binary tasks of this '
                              f'head (its binary tasks: {binary})')
         self.in_channels = list(in_channels)
@@ -181,9 +176,10 @@ class MTLBaselineHead(BaseDecodeHead):
     def activate(self, task: str, raw: Tensor) -> Tensor:
         """Raw output -> the task's output space (:func:`activate_task_output`;
         depth stays raw with ``depth_activation='linear'``)."""
-        if self.depth_activation == 'linear' and get_task(task).kind == 'depth':
+        if self.depth_activation == 'linear' and get_task(task).optional_activation:
             return raw
         return activate_task_output(task, raw)
+
 
     def _preset(self, key: str, value):
         return HEAD_PRESETS[self.preset][key] if value is None else value
@@ -196,7 +192,7 @@ class MTLBaselineHead(BaseDecodeHead):
                            f'that are not in tasks {list(self.task_names)}')
         losses = nn.ModuleDict()
         for t in self.task_names:
-            cfg = copy.deepcopy(loss_decode.get(t, DEFAULT_TASK_LOSSES[t]))
+            cfg = copy.deepcopy(loss_decode.get(t, get_task(t).default_loss))
             losses[t] = MODELS.build(cfg)
         return losses
 
@@ -316,15 +312,14 @@ class MTLBaselineHead(BaseDecodeHead):
 
     def _stack_targets(self, task: str, batch_data_samples: Sequence,
                        index: Tensor) -> Tensor:
-        field = get_task(task).gt_field
         rows = []
         for i in index.tolist():
-            sample = batch_data_samples[i]
-            if field not in sample:
+            sample = MTLDataSample.wrap(batch_data_samples[i])
+            if not sample.has_gt(task):
                 raise KeyError(f'{type(self).__name__}: sample {i} is labelled for task '
-                               f'{task!r} but has no {field!r} field '
+                               f'{task!r} but has no {get_task(task).gt_field!r} field '
                                f'(img_path={sample.metainfo.get("img_path")})')
-            rows.append(getattr(sample, field).data)
+            rows.append(sample.gt(task))
         return torch.stack(rows).to(index.device)
 
     def _task_loss(self, task: str, pred: Tensor, batch_data_samples: Sequence,

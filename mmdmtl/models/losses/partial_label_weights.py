@@ -1,19 +1,15 @@
 """Partial-label loss normalisation of DiffusionMTL."""
-from typing import Dict
+from typing import Mapping
 
 import torch
 from torch import Tensor
 
-#: Default loss per task (official weights: semseg 1, parts 2, sal 5, edge 50,
-#: normal 10; depth 1 as the same lab's NYUD configs).
-DEFAULT_TASK_LOSSES: Dict[str, dict] = dict(
-    semseg=dict(type='MTLCrossEntropyLoss', loss_weight=1.0),
-    parts=dict(type='MTLCrossEntropyLoss', loss_weight=2.0),
-    sal=dict(type='BalancedBCELoss', pos_weight=None, loss_weight=5.0),
-    edge=dict(type='BalancedBCELoss', pos_weight=0.95, loss_weight=50.0),
-    depth=dict(type='DepthL1Loss', loss_weight=1.0),
-    normal=dict(type='NormalL1Loss', loss_weight=10.0),
-)
+from mmdmtl.tasks import TaskTable
+
+#: Default loss per task, ``{task: loss config}``: each task's
+#: ``default_loss`` (official weights: semseg 1, parts 2, sal 5, edge 50,
+#: normal 10; depth 1 as the same lab's NYUD configs). A live view.
+DEFAULT_TASK_LOSSES: Mapping[str, dict] = TaskTable(lambda t: [(t.name, t.default_loss)])
 
 
 def partial_label_sample_weights(task_mask: Tensor, scale_by_labels: bool = True) -> Tensor:

@@ -6,12 +6,11 @@ from mmengine.config import ConfigDict
 from mmengine.structures import PixelData
 from mmseg.models.segmentors import EncoderDecoder
 from mmseg.models.utils import resize
-from mmseg.structures import SegDataSample
 from mmseg.utils import ConfigType, OptConfigType, OptMultiConfig, OptSampleList, SampleList
 from torch import Tensor
 
 from mmdmtl.registry import MODELS
-from mmdmtl.structures.tasks import get_task
+from mmdmtl.structures import MTLDataSample, get_task
 
 from ..utils import to_prediction
 
@@ -130,18 +129,13 @@ class MultiTaskEncoderDecoder(EncoderDecoder):
     # ---------------------------------------------------------- post-processing
     @staticmethod
     def _unflip(task: str, out: Tensor, direction: str) -> Tensor:
+        """Mirror ``out`` back and let the task undo what the flip did to its
+        values (:meth:`~mmdmtl.tasks.BaseTask.unflip_output`: normals negate
+        x / y)."""
         dims = dict(horizontal=(-1, ), vertical=(-2, ), diagonal=(-2, -1))
         if direction not in dims:
             raise ValueError(f'unknown flip_direction {direction!r}')
-        out = out.flip(dims=dims[direction])
-        if get_task(task).kind == 'normal':
-            sign = out.new_ones(3)
-            if direction in ('horizontal', 'diagonal'):
-                sign[0] = -1
-            if direction in ('vertical', 'diagonal'):
-                sign[1] = -1
-            out = out * sign.view(1, 3, 1, 1)
-        return out
+        return get_task(task).unflip_output(out.flip(dims=dims[direction]), direction)
 
     def postprocess_result(self, outs: Dict[str, Tensor],
                            data_samples: OptSampleList = None) -> SampleList:
@@ -157,7 +151,7 @@ class MultiTaskEncoderDecoder(EncoderDecoder):
         b = next(iter(outs.values())).shape[0]
         only_prediction = data_samples is None
         if only_prediction:
-            data_samples = [SegDataSample() for _ in range(b)]
+            data_samples = [MTLDataSample() for _ in range(b)]
         for i in range(b):
             meta = data_samples[i].metainfo
             fields = {}
@@ -175,8 +169,8 @@ class MultiTaskEncoderDecoder(EncoderDecoder):
                 o = o[0]
                 spec = get_task(t)
                 fields[spec.pred_field] = PixelData(data=to_prediction(t, o))
-                if t == 'semseg':
-                    fields['seg_logits'] = PixelData(data=o)
+                if spec.logits_field:
+                    fields[spec.logits_field] = PixelData(data=o)
             data_samples[i].set_data(fields)
         return data_samples
 
