@@ -19,8 +19,9 @@ DELTA_M = 'delta_m'
 def headline() -> Dict[str, Tuple[str, bool]]:
     """``{task: (headline metric key, higher is better)}``; the one place that
     asks which metric stands for a task and its direction (paper.md §1.1)."""
-    from mmdmtl.evaluation.functional import HEADLINE_METRICS, metric_higher_is_better
-    return {t: (k, metric_higher_is_better(k)) for t, k in HEADLINE_METRICS.items()}
+    from mmdmtl.tasks import get_task, task_names
+    return {t: (get_task(t).headline_key, get_task(t).higher_is_better)
+            for t in task_names()}
 
 
 def delta_m(metrics: Dict[str, float], baseline: Dict[str, float],

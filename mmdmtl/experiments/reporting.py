@@ -8,12 +8,16 @@ from typing import Dict, List, Optional, Sequence
 import numpy as np
 import pandas as pd
 
+from mmdmtl.tasks import get_task
+
 from .aggregation import DELTA_M, headline
 
 
 def fmt_mean_std(mean: float, std: float, task: str) -> str:
-    """``'mean ± std'`` with 4 decimals for depth (metres), 2 otherwise."""
-    digits = 4 if task == 'depth' else 2
+    """``'mean ± std'`` with the task's ``report_decimals`` (4 for depth in
+    metres, 2 otherwise; 2 for a name that is not a registered task)."""
+    from mmdmtl.tasks import task_names
+    digits = get_task(task).report_decimals if task in task_names() else 2
     return f'{mean:.{digits}f} ± {std:.{digits}f}'
 
 

@@ -80,6 +80,8 @@ class BaseTask:
     optional_activation: bool = False
     logits_field: Optional[str] = None
     unit: str = ''
+    #: decimals of the headline metric in result tables (depth: metres, 4)
+    report_decimals: int = 2
     classes_key: Optional[str] = None
 
     # ------------------------------------------------------------------ keys

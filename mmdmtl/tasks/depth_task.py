@@ -33,6 +33,7 @@ class DepthTask(BaseTask):
     published_names = ('depth', )
     optional_activation = True
     unit = 'm'
+    report_decimals = 4
 
     def load(self, path: str, results: dict, backend_args: Optional[dict] = None,
              **options) -> Optional[np.ndarray]:

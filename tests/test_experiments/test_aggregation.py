@@ -114,3 +114,17 @@ def test_initial_loss_is_unscaled_by_the_initial_loss_weight():
     curves = initial_loss_curves(scalars, TASKS, initial_loss_weight=0.5)
     assert list(curves['semseg']) == [1.0]  # logged as 0.5 x loss
     assert list(curves['depth']) == [3.0]  # the loss of a head without refinement
+
+
+def test_headline_and_decimals_come_from_the_task_classes():
+    from mmdmtl.experiments import fmt_mean_std
+    from mmdmtl.experiments.aggregation import headline
+    from mmdmtl.tasks import get_task, task_names
+    head = headline()
+    assert set(head) == set(task_names())
+    for t in task_names():
+        assert head[t] == (get_task(t).headline_key, get_task(t).higher_is_better)
+    assert head['depth'] == ('depth/absErr', False) and head['semseg'][1] is True
+    assert fmt_mean_std(0.61234, 0.01, 'depth') == '0.6123 ± 0.0100'
+    assert fmt_mean_std(26.625, 0.2, 'semseg') == '26.62 ± 0.20'
+    assert fmt_mean_std(-30.6, 1.5, 'Δm') == '-30.60 ± 1.50'
