@@ -7,10 +7,7 @@
 # 77.82, normal mErr 16.11, boundary odsF 64.50, Δm +3.65%.
 _base_ = [
     '../_base_/models/diffusionmtl_r18.py',
-    '../_base_/datasets/pascal_context_mt.py',
-    '../_base_/evaluation/pascal_context_mt.py',
-    '../_base_/default_runtime.py',
-    '../_base_/schedules/schedule_40k_adam.py',
+    '../_base_/recipes/pascal_context_mt_onelabel_80k.py',
 ]
 tasks = ['semseg', 'parts', 'sal', 'normal', 'edge']
 model = dict(
@@ -27,10 +24,3 @@ model = dict(
             sal=dict(type='BalancedBCELoss', pos_weight=None, loss_weight=5.0),
             normal=dict(type='NormalL1Loss', loss_weight=10.0),
             edge=dict(type='BalancedBCELoss', pos_weight=0.95, loss_weight=50.0))))
-train_dataloader = dict(
-    batch_size=6,
-    dataset=dict(split_file='pascal_onelabel'))
-train_cfg = dict(max_iters=83300, val_interval=8330)
-param_scheduler = [
-    dict(type='PolyLR', eta_min=0.0, power=0.9, begin=0, end=83300, by_epoch=False)
-]

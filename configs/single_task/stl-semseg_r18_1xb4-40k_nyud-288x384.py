@@ -5,23 +5,13 @@
 # Δm (`baselines` of the multi-task configs).
 _base_ = [
     '../_base_/models/stl_r18.py',
-    '../_base_/datasets/nyud_mtan.py',
-    '../_base_/evaluation/nyud_mtan.py',
-    '../_base_/default_runtime.py',
-    '../_base_/schedules/schedule_40k_adam.py',
+    '../_base_/recipes/nyud_mtan_onelabel_40k.py',
 ]
 tasks = ['semseg']
-model = dict(
-    # training batches are padded to the crop size by the data preprocessor
-    data_preprocessor=dict(size={{_base_.crop_size}}),
-    decode_head=dict(
-        tasks=dict(_delete_=True, semseg=13),
-        loss_decode=dict(
-            _delete_=True, semseg=dict(type='MTLCrossEntropyLoss', loss_weight=1.0))))
-train_dataloader = dict(
-    batch_size=4,
-    dataset=dict(tasks=tasks, split_file='nyuv2_onelabel',
-                 skip_unlabeled=True))
+# the head (semseg, 13 classes) is that of the single-task model base;
+# training batches are padded to the crop size by the data preprocessor
+model = dict(data_preprocessor=dict(size={{_base_.crop_size}}))
+train_dataloader = dict(dataset=dict(tasks=tasks, skip_unlabeled=True))
 val_dataloader = dict(dataset=dict(tasks=tasks))
 test_dataloader = val_dataloader
 # `_delete_`: the base config's baselines (semseg, depth, normal) would be

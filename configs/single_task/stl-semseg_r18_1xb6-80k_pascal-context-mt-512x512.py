@@ -7,10 +7,7 @@
 # and swap the task. Paper single-task mIoU (Table 3, one-label): 50.34.
 _base_ = [
     '../_base_/models/stl_r18.py',
-    '../_base_/datasets/pascal_context_mt.py',
-    '../_base_/evaluation/pascal_context_mt.py',
-    '../_base_/default_runtime.py',
-    '../_base_/schedules/schedule_40k_adam.py',
+    '../_base_/recipes/pascal_context_mt_onelabel_80k.py',
 ]
 tasks = ['semseg']
 model = dict(
@@ -20,16 +17,9 @@ model = dict(
         tasks=dict(_delete_=True, semseg=21),
         loss_decode=dict(
             _delete_=True, semseg=dict(type='MTLCrossEntropyLoss', loss_weight=1.0))))
-train_dataloader = dict(
-    batch_size=6,
-    dataset=dict(tasks=tasks, split_file='pascal_onelabel',
-                 skip_unlabeled=True))
+train_dataloader = dict(dataset=dict(tasks=tasks, skip_unlabeled=True))
 val_dataloader = dict(dataset=dict(tasks=tasks))
 test_dataloader = val_dataloader
-train_cfg = dict(max_iters=83300, val_interval=8330)
-param_scheduler = [
-    dict(type='PolyLR', eta_min=0.0, power=0.9, begin=0, end=83300, by_epoch=False)
-]
 # `_delete_`: the base config's baselines (all five tasks) would be merged
 # into this dict and name metrics this evaluator does not compute.
 val_evaluator = dict(
