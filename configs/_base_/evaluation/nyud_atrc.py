@@ -20,6 +20,5 @@ val_evaluator = dict(
     task_metrics=_metrics + [dict(type='BoundaryMetric', max_dist=0.011, thresholds=15)],
     baselines=nyud_atrc_stl)
 test_evaluator = dict(
-    type='MultiTaskMetric',
-    task_metrics=_metrics + [dict(type='BoundaryMetric', max_dist=0.011, thresholds=99)],
-    baselines=nyud_atrc_stl)
+    val_evaluator,
+    task_metrics=_metrics + [dict(type='BoundaryMetric', max_dist=0.011, thresholds=99)])

@@ -31,6 +31,5 @@ val_evaluator = dict(
     task_metrics=_metrics + [dict(type='BoundaryMetric', max_dist=0.0075, thresholds=15)],
     baselines=pascal_stl_onelabel)
 test_evaluator = dict(
-    type='MultiTaskMetric',
-    task_metrics=_metrics + [dict(type='BoundaryMetric', max_dist=0.0075, thresholds=99)],
-    baselines=pascal_stl_onelabel)
+    val_evaluator,
+    task_metrics=_metrics + [dict(type='BoundaryMetric', max_dist=0.0075, thresholds=99)])
