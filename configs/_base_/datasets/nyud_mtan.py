@@ -17,16 +17,8 @@ train_pipeline = [
     dict(type='PhotoMetricDistortion'),
     dict(type='PackMTLInputs'),
 ]
+__dataset = dict(type=dataset_type, data_root=data_root, tasks=tasks)
 train_dataloader = dict(
-    dataset=dict(
-        type=dataset_type,
-        data_root=data_root,
-        tasks=tasks,
-        split_file=None,
-        pipeline=train_pipeline))
-val_dataloader = dict(
-    dataset=dict(
-        type=dataset_type,
-        data_root=data_root,
-        tasks=tasks))
+    dataset=dict(__dataset, split_file=None, pipeline=train_pipeline))
+val_dataloader = dict(dataset=__dataset)
 test_dataloader = val_dataloader

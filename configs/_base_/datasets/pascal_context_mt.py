@@ -19,19 +19,10 @@ train_pipeline = [
 ]
 # Test images are padded to 512x512 by the data preprocessor
 # (test_cfg=dict(size=(512, 512)) in the model config).
+__dataset = dict(type=dataset_type, data_root=data_root, tasks=tasks)
 train_dataloader = dict(
     batch_size=6,
-    dataset=dict(
-        type=dataset_type,
-        data_root=data_root,
-        tasks=tasks,
-        split_file=None,
-        edge_source='label_map',
-        pipeline=train_pipeline))
-val_dataloader = dict(
-    dataset=dict(
-        type=dataset_type,
-        data_root=data_root,
-        tasks=tasks,
-        edge_source='label_map'))
+    dataset=dict(__dataset, split_file=None, edge_source='label_map',
+                 pipeline=train_pipeline))
+val_dataloader = dict(dataset=dict(__dataset, edge_source='label_map'))
 test_dataloader = val_dataloader

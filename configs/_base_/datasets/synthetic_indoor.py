@@ -20,20 +20,10 @@ train_pipeline = [
     dict(type='PhotoMetricDistortion'),
     dict(type='PackMTLInputs'),
 ]
+__dataset = dict(type=dataset_type, data_root=data_root, tasks=tasks)
 train_dataloader = dict(
     batch_size=8,
-    dataset=dict(
-        type=dataset_type,
-        data_root=data_root,
-        tasks=tasks,
-        split_mode=None,
-        **synthetic_cfg,
-        pipeline=train_pipeline))
-val_dataloader = dict(
-    batch_size=8,
-    dataset=dict(
-        type=dataset_type,
-        data_root=data_root,
-        tasks=tasks,
-        **synthetic_cfg))
+    dataset=dict(__dataset, split_mode=None, **synthetic_cfg,
+                 pipeline=train_pipeline))
+val_dataloader = dict(batch_size=8, dataset=dict(__dataset, **synthetic_cfg))
 test_dataloader = val_dataloader
