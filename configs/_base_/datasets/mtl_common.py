@@ -1,6 +1,18 @@
-# Shared by every multi-task dataset config: loaders, samplers and the test
-# pipeline. A dataset config inherits this file and adds its dataset type,
-# root, tasks and train pipeline; those dicts merge into the ones below.
+# Shared by every multi-task dataset config: loaders, samplers, the test
+# pipeline and the train pipeline but its geometric augmentation. A dataset
+# config inherits this file, adds its dataset type, root and tasks (those
+# dicts merge into the ones below) and inserts its own resize and crop after
+# the two loading steps:
+#   train_pipeline = _base_.train_pipeline[:2] + [
+#       dict(type='MTLRandomResize', ...), dict(type='MTLRandomCrop', ...),
+#   ] + _base_.train_pipeline[2:]
+train_pipeline = [
+    dict(type='LoadMultiTaskImage'),
+    dict(type='LoadMultiTaskAnnotations'),
+    dict(type='MTLRandomFlip', prob=0.5),
+    dict(type='PhotoMetricDistortion'),
+    dict(type='PackMTLInputs'),
+]
 test_pipeline = [
     dict(type='LoadMultiTaskImage'),
     dict(type='LoadMultiTaskAnnotations'),

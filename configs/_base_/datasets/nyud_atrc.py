@@ -5,15 +5,11 @@ dataset_type = 'NYUDv2ATRCDataset'
 data_root = 'data/nyud_atrc'
 tasks = ['semseg', 'depth', 'normal', 'edge']
 crop_size = (448, 576)
-train_pipeline = [
-    dict(type='LoadMultiTaskImage'),
-    dict(type='LoadMultiTaskAnnotations'),
+# loading, flip, photometric distortion and packing: mtl_common.py
+train_pipeline = _base_.train_pipeline[:2] + [
     dict(type='MTLRandomResize', scale=(640, 480), ratio_range=(1.0, 1.5), keep_ratio=True),
     dict(type='MTLRandomCrop', crop_size=crop_size),
-    dict(type='MTLRandomFlip', prob=0.5),
-    dict(type='PhotoMetricDistortion'),
-    dict(type='PackMTLInputs'),
-]
+] + _base_.train_pipeline[2:]
 __dataset = dict(type=dataset_type, data_root=data_root, tasks=tasks)
 train_dataloader = dict(
     dataset=dict(__dataset, split_file=None, pipeline=train_pipeline))

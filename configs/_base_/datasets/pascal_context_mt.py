@@ -8,15 +8,11 @@ dataset_type = 'PascalContextMTDataset'
 data_root = 'data/PASCAL_MT'
 tasks = ['semseg', 'parts', 'sal', 'normal', 'edge']
 crop_size = (512, 512)
-train_pipeline = [
-    dict(type='LoadMultiTaskImage'),
-    dict(type='LoadMultiTaskAnnotations'),
+# loading, flip, photometric distortion and packing: mtl_common.py
+train_pipeline = _base_.train_pipeline[:2] + [
     dict(type='MTLRandomResize', scale=(512, 512), ratio_range=(0.5, 2.0), keep_ratio=True),
     dict(type='MTLRandomCrop', crop_size=crop_size, cat_max_ratio=0.75),
-    dict(type='MTLRandomFlip', prob=0.5),
-    dict(type='PhotoMetricDistortion'),
-    dict(type='PackMTLInputs'),
-]
+] + _base_.train_pipeline[2:]
 # Test images are padded to 512x512 by the data preprocessor
 # (test_cfg=dict(size=(512, 512)) in the model config).
 __dataset = dict(type=dataset_type, data_root=data_root, tasks=tasks)

@@ -11,15 +11,11 @@ data_root = 'data/synthetic_indoor'
 tasks = ['semseg', 'depth', 'normal', 'edge']
 crop_size = (96, 128)
 synthetic_cfg = dict(num_train=1000, num_val=200, height=96, width=128, seed=0)
-train_pipeline = [
-    dict(type='LoadMultiTaskImage'),
-    dict(type='LoadMultiTaskAnnotations'),
+# loading, flip, photometric distortion and packing: mtl_common.py
+train_pipeline = _base_.train_pipeline[:2] + [
     dict(type='MTLRandomResize', scale=(128, 96), ratio_range=(0.75, 1.25), keep_ratio=True),
     dict(type='MTLRandomCrop', crop_size=crop_size),
-    dict(type='MTLRandomFlip', prob=0.5),
-    dict(type='PhotoMetricDistortion'),
-    dict(type='PackMTLInputs'),
-]
+] + _base_.train_pipeline[2:]
 __dataset = dict(type=dataset_type, data_root=data_root, tasks=tasks)
 train_dataloader = dict(
     batch_size=8,
