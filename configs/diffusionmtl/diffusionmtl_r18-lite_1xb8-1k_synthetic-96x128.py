@@ -8,12 +8,8 @@
 #   --cfg-options model.decode_head.refine_mode=direct
 _base_ = [
     '../_base_/models/diffusionmtl_r18.py',
-    '../_base_/datasets/synthetic_indoor.py',
-    '../_base_/evaluation/synthetic_indoor.py',
-    '../_base_/default_runtime.py',
-    '../_base_/schedules/schedule_2k_adamw.py',
+    '../_base_/recipes/synthetic_indoor_1k.py',
 ]
-tasks = ['semseg', 'depth', 'normal', 'edge']
 model = dict(
     data_preprocessor=dict(size_divisor=None, size=(96, 128)),
     decode_head=dict(
@@ -27,10 +23,3 @@ model = dict(
         loss_decode=dict(
             edge=dict(type='BalancedBCELoss', pos_weight=0.95,
                       loss_weight=50.0))))
-train_cfg = dict(max_iters=1000, val_interval=500)
-param_scheduler = [
-    dict(type='LinearLR', start_factor=0.1, begin=0, end=100, by_epoch=False),
-    dict(type='PolyLR', eta_min=1e-6, power=0.9, begin=100, end=1000,
-         by_epoch=False),
-]
-randomness = dict(seed=0)
