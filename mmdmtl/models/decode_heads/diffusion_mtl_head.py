@@ -3,6 +3,7 @@ from typing import Callable, Dict, Optional, Sequence, Tuple, Union
 
 import torch
 import torch.nn.functional as F
+from mmseg.models.utils import resize
 from torch import Tensor, nn
 
 from mmdmtl.registry import MODELS
@@ -83,6 +84,31 @@ class DiffusionMTLHead(MTLBaselineHead):
     (``loss_<task>_denoise``). ``detach_start`` cuts the gradient of the
     refined loss into the preliminary decoders through the start state.
 
+    Semseg representation (``semseg_repr``, prediction variant only):
+
+    * ``'logits'`` (default, the official form): the semseg chain noises and
+      refines the raw class logits; the refined output gets the configured
+      semseg loss (cross-entropy).
+    * ``'softmax'``: the chain lives in the class simplex scaled to
+      ``[-1, 1]``, as diffusion models for discrete data do: the start map is
+      ``2 * softmax(initial logits) - 1`` and the refined output is trained
+      towards the one-hot ground truth scaled the same way
+      (``2 * one_hot - 1``) with a squared error summed over classes and
+      averaged over the sample's valid pixels (times the semseg loss's
+      ``loss_weight``; the initial logits keep their cross-entropy). The
+      refined semseg output is then a score map in that space (its argmax is
+      the class), not logits. The conditioning still sees the initial
+      logits.
+
+    Extra information for the refinement (off by default):
+    ``refine_scale`` runs the chain at that multiple of the fused
+    resolution (the start maps are upsampled bilinearly; the refined
+    output has that resolution) and ``guide_level`` adds, to every pair's
+    embedded denoiser input, a 1x1 projection of that backbone level
+    (an index into the used levels, e.g. ``0`` = stride 4 for ResNets),
+    resized to the chain's resolution: detail that the stride-8 fused map
+    of the preliminary decoders has lost.
+
     Args:
         variant: ``'feature'`` or ``'prediction'``.
         num_timesteps: Diffusion steps ``T``.
@@ -99,6 +125,10 @@ class DiffusionMTLHead(MTLBaselineHead):
         step_loss_weight: Weight of the intermediate-step task losses.
         denoise_loss_weight: Weight of the ``p_losses``-style MSE.
         detach_start: Detach the chain's clean start map.
+        semseg_repr: ``'logits'`` or ``'softmax'`` (see above).
+        refine_scale: Chain resolution relative to the fused map (> 0).
+        guide_level: Backbone level (index into the used levels) that
+            guides the denoiser, or None.
         timestep_bias_init: ``'zeros'`` or ``'default'`` (official) biases
             of the timestep MLP.
         cond_proj_init: Init of the conditioning projection: ``'default'``
@@ -125,7 +155,9 @@ class DiffusionMTLHead(MTLBaselineHead):
                  refine_mode: str = 'direct', share_final_head: Optional[bool] = None,
                  step_loss_weight: float = 0.0, denoise_loss_weight: float = 0.0,
                  detach_start: bool = False, timestep_bias_init: str = 'zeros',
-                 cond_proj_init: str = 'default', **kwargs) -> None:
+                 cond_proj_init: str = 'default', semseg_repr: str = 'logits',
+                 refine_scale: float = 1.0, guide_level: Optional[int] = None,
+                 **kwargs) -> None:
         super().__init__(**kwargs)
         name = type(self).__name__
         if variant not in ('feature', 'prediction'):
@@ -144,6 +176,18 @@ class DiffusionMTLHead(MTLBaselineHead):
             raise ValueError(f'{name}: share_final_head needs variant=feature (the '
                              'prediction variant has no feature-to-prediction final head '
                              'to share)')
+        if semseg_repr not in ('logits', 'softmax'):
+            raise ValueError(f'{name}: semseg_repr must be logits or softmax, '
+                             f'got {semseg_repr!r}')
+        if semseg_repr != 'logits' and (variant != 'prediction' or 'semseg' not in self.tasks):
+            raise ValueError(f'{name}: semseg_repr={semseg_repr!r} needs variant=prediction '
+                             f'and a semseg task (got variant={variant!r}, tasks '
+                             f'{list(self.tasks)})')
+        if not refine_scale > 0:
+            raise ValueError(f'{name}: refine_scale must be > 0, got {refine_scale}')
+        if guide_level is not None and not 0 <= guide_level < len(self.in_channels):
+            raise ValueError(f'{name}: guide_level must index the used levels '
+                             f'(0..{len(self.in_channels) - 1}), got {guide_level}')
         for key, value in (('step_loss_weight', step_loss_weight),
                            ('denoise_loss_weight', denoise_loss_weight)):
             if value < 0:
@@ -155,6 +199,11 @@ class DiffusionMTLHead(MTLBaselineHead):
         self.step_loss_weight = float(step_loss_weight)
         self.denoise_loss_weight = float(denoise_loss_weight)
         self.detach_start = detach_start
+        self.semseg_repr = semseg_repr
+        #: tasks whose chain lives in the scaled class simplex (``semseg_repr``)
+        self.simplex_tasks: Tuple[str, ...] = ('semseg',) if semseg_repr == 'softmax' else ()
+        self.refine_scale = float(refine_scale)
+        self.guide_level = guide_level
         self.use_task_conditioning = use_task_conditioning
         self.use_diffusion = use_diffusion
         self.initial_loss_weight = initial_loss_weight
@@ -186,6 +235,9 @@ class DiffusionMTLHead(MTLBaselineHead):
                 for conv in self.final_heads.values():
                     nn.init.zeros_(conv.weight)
                     nn.init.zeros_(conv.bias)
+        # built last, so the default head's initialisation is unchanged
+        self.guide_proj = None if guide_level is None else nn.Conv2d(
+            self.in_channels[guide_level], e, 1)
 
     # ------------------------------------------------------------------ noise
     def _noise(self, task: str, slot: int, ref: Tensor, index: Tensor,
@@ -208,12 +260,45 @@ class DiffusionMTLHead(MTLBaselineHead):
         return torch.randn_like(ref)
 
     def noise_shapes(self, batch_size: int, fused_hw: Sequence[int]) -> Dict[str, tuple]:
-        """Shapes ``{task: (T, B, C, h, w)}`` of an injectable noise dict."""
+        """Shapes ``{task: (T, B, C, h, w)}`` of an injectable noise dict
+        (``fused_hw``: the fused map's size; the chain's is scaled by
+        ``refine_scale``)."""
+        hw = self.chain_size(fused_hw)
         return {
             t: (self.num_timesteps, batch_size,
-                self.embed_dims if self.variant == 'feature' else c, *fused_hw)
+                self.embed_dims if self.variant == 'feature' else c, *hw)
             for t, c in self.tasks.items()
         }
+
+    def chain_size(self, fused_hw: Sequence[int]) -> Tuple[int, int]:
+        """(h, w) of the chain for a fused map of size ``fused_hw``."""
+        h, w = (int(v) for v in fused_hw)
+        if self.refine_scale == 1.0:
+            return h, w
+        return max(1, round(h * self.refine_scale)), max(1, round(w * self.refine_scale))
+
+    # ---------------------------------------------------- chain representation
+    def to_chain_space(self, task: str, start: Tensor) -> Tensor:
+        """The clean start map of ``task``'s chain: ``start`` (features or raw
+        initial prediction), as ``2 * softmax - 1`` for semseg with
+        ``semseg_repr='softmax'``, resized to the chain's resolution."""
+        if task in self.simplex_tasks:
+            start = 2.0 * start.float().softmax(dim=1) - 1.0
+        size = self.chain_size(start.shape[-2:])
+        if tuple(start.shape[-2:]) != size:
+            start = resize(start, size=size, mode='bilinear', align_corners=self.align_corners)
+        return start
+
+    def guide_map(self, inputs: Sequence[Tensor], size: Sequence[int]) -> Optional[Tensor]:
+        """(B, embed_dims, h, w) projection of the ``guide_level`` backbone
+        level at the chain's resolution (None without ``guide_level``)."""
+        if self.guide_proj is None:
+            return None
+        level = self._select_inputs(inputs)[self.guide_level]
+        if tuple(level.shape[-2:]) != tuple(size):
+            level = resize(level, size=tuple(size), mode='bilinear',
+                           align_corners=self.align_corners)
+        return self.guide_proj(level)
 
     # ------------------------------------------------------------------ chain
     def condition_tokens(self, init_preds: Dict[str, Tensor]) -> Optional[Tensor]:
@@ -221,12 +306,16 @@ class DiffusionMTLHead(MTLBaselineHead):
         predictions (None without conditioning)."""
         if self.cond_proj is None:
             return None
-        cond = torch.cat([init_preds[t].detach() for t in self.task_names], dim=1)
-        return self.denoiser.to_tokens(self.cond_proj(cond))
+        cond = self.cond_proj(torch.cat([init_preds[t].detach() for t in self.task_names],
+                                        dim=1))
+        size = self.chain_size(cond.shape[-2:])
+        if tuple(cond.shape[-2:]) != size:  # tokens at the chain's token grid
+            cond = resize(cond, size=size, mode='bilinear', align_corners=self.align_corners)
+        return self.denoiser.to_tokens(cond)
 
     def run_chain(self, x0: Dict[str, Tensor], index: Dict[str, Tensor],
                   cond_tokens: Optional[Tensor], noise: Optional[NoiseType] = None,
-                  return_steps: bool = False
+                  return_steps: bool = False, guide: Optional[Tensor] = None
                   ) -> Union[Dict[str, Tensor], Tuple[Dict[str, Tensor], Dict[str, list]]]:
         """Run the ``T``-step reverse chain for the given pairs.
 
@@ -237,6 +326,7 @@ class DiffusionMTLHead(MTLBaselineHead):
             cond_tokens: From :meth:`condition_tokens` (whole batch).
             noise: Optional injected noise (see the class docstring).
             return_steps: Also return every step's :math:`\\hat x_0`.
+            guide: From :meth:`guide_map` (whole batch) or None.
 
         Returns:
             ``{task: (n_t, C_task, h, w)}`` raw final predictions; with
@@ -252,7 +342,7 @@ class DiffusionMTLHead(MTLBaselineHead):
         steps: Dict[str, list] = {t: [] for t in tasks}
         final: Dict[str, Tensor] = {}
         for step in reversed(range(self.num_timesteps)):
-            h = self.denoiser(x, step, index, cond_tokens)
+            h = self.denoiser(x, step, index, cond_tokens, guide)
             for t in tasks:
                 if self.variant == 'prediction':
                     out = self.final_heads[t](h[t])
@@ -289,17 +379,19 @@ class DiffusionMTLHead(MTLBaselineHead):
         feats, preds = self.preliminary(inputs)
         index = self.pair_index(task_mask, preds)
         start = feats if self.variant == 'feature' else preds
-        x0 = {t: self._gather(start[t], index[t]) for t in self.task_names}
+        x0 = {t: self.to_chain_space(t, self._gather(start[t], index[t]))
+              for t in self.task_names}
         if self.detach_start:
             x0 = {t: v.detach() for t, v in x0.items()}
         want_steps = self.training and (self.step_loss_weight > 0
                                         or self.denoise_loss_weight > 0)
+        guide = self.guide_map(inputs, x0[self.task_names[0]].shape[-2:])
         chain = self.run_chain(x0, index, self.condition_tokens(preds), noise,
-                               return_steps=want_steps)
+                               return_steps=want_steps, guide=guide)
         final, steps = chain if want_steps else (chain, None)
         for t in self.task_names:  # tasks without pairs: empty outputs
             if t not in final:
-                final[t] = preds[t][:0]
+                final[t] = x0[t][:0] if self.variant == 'prediction' else preds[t][:0]
         outs = dict(init=preds, final=final, index=index)
         if want_steps:
             outs.update(steps=steps, start=x0)
@@ -315,11 +407,14 @@ class DiffusionMTLHead(MTLBaselineHead):
         to the clean start map)."""
         targets = {} if targets is None else targets
         losses = super()._losses_fp32(outs, batch_data_samples, task_mask, targets)
+        sample_w = partial_label_sample_weights(task_mask, self.scale_by_labels)
+        sample_w = sample_w.to(task_mask.device)
+        for t in self.simplex_tasks:  # replaces the cross-entropy of the base
+            losses[f'loss_{t}'] = self._chain_task_loss(
+                t, outs['final'][t], batch_data_samples, outs['index'][t], sample_w, targets)
         steps = outs.get('steps')
         if steps is None:
             return losses
-        sample_w = partial_label_sample_weights(task_mask, self.scale_by_labels)
-        sample_w = sample_w.to(task_mask.device)
         for t in self.task_names:
             maps = steps.get(t, [])
             index = outs['index'][t]
@@ -328,8 +423,8 @@ class DiffusionMTLHead(MTLBaselineHead):
                 if inter:
                     preds = [m if self.variant == 'prediction' else self.final_heads[t](m)
                              for m in inter]
-                    loss = sum(self._task_loss(t, p, batch_data_samples, index, sample_w,
-                                               targets)
+                    loss = sum(self._chain_task_loss(t, p, batch_data_samples, index,
+                                                     sample_w, targets)
                                for p in preds) / len(preds)
                 else:
                     loss = outs['final'][t].float().sum() * 0.0
@@ -342,3 +437,52 @@ class DiffusionMTLHead(MTLBaselineHead):
                     loss = outs['final'][t].float().sum() * 0.0
                 losses[f'loss_{t}_denoise'] = self.denoise_loss_weight * loss
         return losses
+
+    def _chain_task_loss(self, task: str, pred: Tensor, batch_data_samples: Sequence,
+                         index: Tensor, sample_w: Tensor,
+                         targets: Optional[Dict[tuple, Tensor]] = None) -> Tensor:
+        """Task loss of a map in the chain's output space: the configured loss,
+        or for semseg with ``semseg_repr='softmax'`` the squared error to the
+        one-hot ground truth scaled to ``[-1, 1]`` (:meth:`simplex_loss`)."""
+        if task in self.simplex_tasks:
+            return self.simplex_loss(pred, batch_data_samples, index, sample_w, task)
+        return self._task_loss(task, pred, batch_data_samples, index, sample_w, targets)
+
+    def simplex_loss(self, pred: Tensor, batch_data_samples: Sequence, index: Tensor,
+                     sample_w: Tensor, task: str = 'semseg') -> Tensor:
+        """Squared error of semseg scores in ``[-1, 1]`` space to ``2 * one_hot
+        - 1``, summed over classes, averaged over each sample's valid pixels
+        (label != the semseg loss's ``ignore_index``, default 255), times the
+        semseg loss's ``loss_weight`` and the partial-label sample weights.
+
+        Raises:
+            ValueError: A valid label outside ``[0, num_classes)``; the
+                message names the sample and its image.
+        """
+        if index.numel() == 0:
+            return pred.float().sum() * 0.0
+        num_classes = self.tasks[task]
+        loss_cfg = self.losses[task]
+        ignore = getattr(loss_cfg, 'ignore_index', 255)
+        target = self._stack_targets(task, batch_data_samples, index)
+        if target.dim() == 4:
+            target = target[:, 0]
+        target = target.long()
+        valid = target != ignore
+        bad = valid & ((target < 0) | (target >= num_classes))
+        if bool(bad.any()):
+            row = int(bad.flatten(1).any(1).nonzero()[0])
+            i = int(index[row])
+            raise ValueError(
+                f'{type(self).__name__}: sample {i} '
+                f'(img_path={batch_data_samples[i].metainfo.get("img_path")}) has {task} '
+                f'labels outside [0, {num_classes}) that are not ignore_index={ignore}: '
+                f'{sorted(set(target[row][bad[row]].tolist()))[:10]}')
+        pred = resize(pred.float(), size=target.shape[-2:], mode='bilinear',
+                      align_corners=self.align_corners)
+        one_hot = F.one_hot(torch.where(valid, target, 0), num_classes)
+        one_hot = one_hot.permute(0, 3, 1, 2).float() * 2.0 - 1.0
+        per_pixel = (pred - one_hot).pow(2).sum(dim=1) * valid
+        per_sample = per_pixel.flatten(1).sum(1) / valid.flatten(1).sum(1).clamp(min=1)
+        per_sample = per_sample * float(getattr(loss_cfg, 'loss_weight', 1.0))
+        return (per_sample * sample_w.index_select(0, index)).sum()

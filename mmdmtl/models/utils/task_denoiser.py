@@ -106,7 +106,8 @@ class MultiTaskDenoiser(nn.Module):
         return x.flatten(2).transpose(1, 2)
 
     def forward(self, x_t: Dict[str, Tensor], t: int, index: Dict[str, Tensor],
-                cond_tokens: Optional[Tensor] = None) -> Dict[str, Tensor]:
+                cond_tokens: Optional[Tensor] = None,
+                guide: Optional[Tensor] = None) -> Dict[str, Tensor]:
         """Denoise every given (sample, task) pair at timestep ``t``.
 
         Args:
@@ -117,6 +118,9 @@ class MultiTaskDenoiser(nn.Module):
                 pick its sample's conditioning tokens.
             cond_tokens: (B, L, embed_dims) conditioning tokens (required
                 with conditioning; see :meth:`to_tokens`).
+            guide: Optional (B, embed_dims, h, w) map added to every pair's
+                embedded input (its sample's row), e.g. projected
+                high-resolution backbone features.
 
         Returns:
             ``{task: (n_task, embed_dims, h, w)}`` for the tasks given.
@@ -129,6 +133,9 @@ class MultiTaskDenoiser(nn.Module):
         temb = temb[:, :, None, None]
         counts = [x_t[k].shape[0] for k in tasks]
         x = torch.cat([self.pre_layers[k](x_t[k]) for k in tasks], dim=0) + temb
+        pair_index = torch.cat([index[k] for k in tasks])
+        if guide is not None:
+            x = x + guide.index_select(0, pair_index)
         h, w = x.shape[-2:]
         th, tw = _token_size(h, w, self.token_downsample)
         tokens = self.to_tokens(x)
@@ -136,7 +143,6 @@ class MultiTaskDenoiser(nn.Module):
             if cond_tokens is None:
                 raise ValueError('MultiTaskDenoiser: cond_tokens are required with '
                                  'use_conditioning=True')
-            pair_index = torch.cat([index[k] for k in tasks])
             query = cond_tokens.index_select(0, pair_index)
             for blk in self.blocks:
                 query, tokens = blk(query, tokens)
