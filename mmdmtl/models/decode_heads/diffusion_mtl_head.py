@@ -407,14 +407,11 @@ class DiffusionMTLHead(MTLBaselineHead):
         to the clean start map)."""
         targets = {} if targets is None else targets
         losses = super()._losses_fp32(outs, batch_data_samples, task_mask, targets)
-        sample_w = partial_label_sample_weights(task_mask, self.scale_by_labels)
-        sample_w = sample_w.to(task_mask.device)
-        for t in self.simplex_tasks:  # replaces the cross-entropy of the base
-            losses[f'loss_{t}'] = self._chain_task_loss(
-                t, outs['final'][t], batch_data_samples, outs['index'][t], sample_w, targets)
         steps = outs.get('steps')
         if steps is None:
             return losses
+        sample_w = partial_label_sample_weights(task_mask, self.scale_by_labels)
+        sample_w = sample_w.to(task_mask.device)
         for t in self.task_names:
             maps = steps.get(t, [])
             index = outs['index'][t]
@@ -438,6 +435,13 @@ class DiffusionMTLHead(MTLBaselineHead):
                 losses[f'loss_{t}_denoise'] = self.denoise_loss_weight * loss
         return losses
 
+    def _final_task_loss(self, task: str, pred: Tensor, batch_data_samples: Sequence,
+                         index: Tensor, sample_w: Tensor,
+                         targets: Optional[Dict[tuple, Tensor]] = None) -> Tensor:
+        """The final prediction lives in the chain's space (see
+        :meth:`_chain_task_loss`)."""
+        return self._chain_task_loss(task, pred, batch_data_samples, index, sample_w, targets)
+
     def _chain_task_loss(self, task: str, pred: Tensor, batch_data_samples: Sequence,
                          index: Tensor, sample_w: Tensor,
                          targets: Optional[Dict[tuple, Tensor]] = None) -> Tensor:
@@ -445,11 +449,12 @@ class DiffusionMTLHead(MTLBaselineHead):
         or for semseg with ``semseg_repr='softmax'`` the squared error to the
         one-hot ground truth scaled to ``[-1, 1]`` (:meth:`simplex_loss`)."""
         if task in self.simplex_tasks:
-            return self.simplex_loss(pred, batch_data_samples, index, sample_w, task)
+            return self.simplex_loss(pred, batch_data_samples, index, sample_w, task, targets)
         return self._task_loss(task, pred, batch_data_samples, index, sample_w, targets)
 
     def simplex_loss(self, pred: Tensor, batch_data_samples: Sequence, index: Tensor,
-                     sample_w: Tensor, task: str = 'semseg') -> Tensor:
+                     sample_w: Tensor, task: str = 'semseg',
+                     targets: Optional[Dict[tuple, Tensor]] = None) -> Tensor:
         """Squared error of semseg scores in ``[-1, 1]`` space to ``2 * one_hot
         - 1``, summed over classes, averaged over each sample's valid pixels
         (label != the semseg loss's ``ignore_index``, default 255), times the
@@ -464,7 +469,7 @@ class DiffusionMTLHead(MTLBaselineHead):
         num_classes = self.tasks[task]
         loss_cfg = self.losses[task]
         ignore = getattr(loss_cfg, 'ignore_index', 255)
-        target = self._stack_targets(task, batch_data_samples, index)
+        target = self._cached_targets(task, batch_data_samples, index, targets)
         if target.dim() == 4:
             target = target[:, 0]
         target = target.long()

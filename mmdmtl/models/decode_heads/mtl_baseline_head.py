@@ -322,6 +322,25 @@ class MTLBaselineHead(BaseDecodeHead):
             rows.append(sample.gt(task))
         return torch.stack(rows).to(index.device)
 
+    def _cached_targets(self, task: str, batch_data_samples: Sequence, index: Tensor,
+                        targets: Optional[Dict[tuple, Tensor]] = None) -> Tensor:
+        """:meth:`_stack_targets` through ``targets``, a per-call cache keyed
+        by task and sample indices (None: no cache)."""
+        if targets is None:
+            return self._stack_targets(task, batch_data_samples, index)
+        key = (task, tuple(index.tolist()))
+        if key not in targets:
+            targets[key] = self._stack_targets(task, batch_data_samples, index)
+        return targets[key]
+
+    def _final_task_loss(self, task: str, pred: Tensor, batch_data_samples: Sequence,
+                         index: Tensor, sample_w: Tensor,
+                         targets: Optional[Dict[tuple, Tensor]] = None) -> Tensor:
+        """Loss of the final prediction of ``task`` (``loss_<task>``): the task
+        loss here; heads whose final output lives in another space override
+        it."""
+        return self._task_loss(task, pred, batch_data_samples, index, sample_w, targets)
+
     def _task_loss(self, task: str, pred: Tensor, batch_data_samples: Sequence,
                    index: Tensor, sample_w: Tensor,
                    targets: Optional[Dict[tuple, Tensor]] = None) -> Tensor:
@@ -332,12 +351,7 @@ class MTLBaselineHead(BaseDecodeHead):
         of one task stack (and copy) their targets once."""
         if index.numel() == 0:
             return pred.float().sum() * 0.0
-        key = (task, tuple(index.tolist()))
-        target = targets.get(key) if targets is not None else None
-        if target is None:
-            target = self._stack_targets(task, batch_data_samples, index)
-            if targets is not None:
-                targets[key] = target
+        target = self._cached_targets(task, batch_data_samples, index, targets)
         pred = resize(pred.float(), size=target.shape[-2:], mode='bilinear',
                       align_corners=self.align_corners)
         per_sample = self.losses[task](self.activate(task, pred), target)
@@ -367,8 +381,8 @@ class MTLBaselineHead(BaseDecodeHead):
         targets = {} if targets is None else targets
         for j, t in enumerate(self.task_names):
             labelled = task_mask[:, j].nonzero(as_tuple=True)[0]
-            losses[f'loss_{t}'] = self._task_loss(t, outs['final'][t], batch_data_samples,
-                                                  outs['index'][t], sample_w, targets)
+            losses[f'loss_{t}'] = self._final_task_loss(t, outs['final'][t], batch_data_samples,
+                                                        outs['index'][t], sample_w, targets)
             if init_weight:
                 init = outs['init'][t].index_select(0, labelled)
                 losses[f'loss_{t}_init'] = init_weight * self._task_loss(
