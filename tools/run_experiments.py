@@ -6,7 +6,8 @@ compared methods, each defined by a config fragment in
 ``configs/_base_/experiments/methods/`` (``stl`` single-task models, one
 per task; ``mtl`` MTL baseline; ``pred`` / ``feat`` DiffusionMTL;
 ``no_cond`` / ``no_diff`` ablations; ``pred_direct`` / ``feat_direct`` the
-paper's direct refinement, run only when listed in ``--methods``; or your
+paper's direct refinement; ``pred_anchored`` / ``pred_anchored_guided`` the
+anchored refinement; these four run only when listed in ``--methods``; or your
 own fragment given as a path), then writes ``results.md`` (mean ± std over
 seeds and Δm against the single-task models of the same split, like the
 paper's Table 3), ``results.json``, ``delta_m.png`` and

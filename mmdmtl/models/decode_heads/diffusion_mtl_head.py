@@ -74,6 +74,17 @@ class DiffusionMTLHead(MTLBaselineHead):
       input, and a zero correction reproduces the initial prediction up to
       the injected noise: the refinement starts from, and can only be
       trained away from, the initial prediction.
+    * ``'anchored'``: every step predicts a correction of the *clean start
+      map* (the initial prediction or feature, before any noise),
+      :math:`\\hat x_0 = x_{start} + \\Delta(x_t, t, \\mathrm{cond})`,
+      with the same zero-initialised correction as ``'residual'``. The
+      noisy state :math:`x_t` is only the denoiser's *input*; the identity
+      path never carries noise, so a zero correction gives back the
+      initial prediction exactly, in training and inference, with or
+      without test noise. Equivalently, the chain diffuses the correction
+      :math:`x_0 - x_{start}`. Combined with ``detach_start`` (the
+      preliminary decoders are then trained by their own loss only), the
+      refinement must earn every change it makes to its input.
 
     Extra training signals (off by default, the official code uses neither):
     ``step_loss_weight`` supervises every intermediate :math:`\\hat x_0`
@@ -119,7 +130,8 @@ class DiffusionMTLHead(MTLBaselineHead):
         num_attn_blocks, num_heads, mlp_ratio, token_downsample,
         head_channels, freq_dims: Denoiser sizes (None: from ``preset``).
         test_noise: ``'random'`` or ``'none'``.
-        refine_mode: ``'direct'`` or ``'residual'`` (see above).
+        refine_mode: ``'direct'``, ``'residual'`` or ``'anchored'`` (see
+            above).
         share_final_head: Feature variant: use the preliminary 1x1 heads as
             the final heads (None: True with ``'residual'``, else False).
         step_loss_weight: Weight of the intermediate-step task losses.
@@ -164,14 +176,14 @@ class DiffusionMTLHead(MTLBaselineHead):
             raise ValueError(f'{name}: variant must be feature or prediction, got {variant!r}')
         if test_noise not in ('random', 'none'):
             raise ValueError(f'{name}: test_noise must be random or none, got {test_noise!r}')
-        if refine_mode not in ('direct', 'residual'):
-            raise ValueError(f'{name}: refine_mode must be direct or residual, '
+        if refine_mode not in ('direct', 'residual', 'anchored'):
+            raise ValueError(f'{name}: refine_mode must be direct, residual or anchored, '
                              f'got {refine_mode!r}')
         if cond_proj_init not in ('default', 'kaiming'):
             raise ValueError(f'{name}: cond_proj_init must be default or kaiming, '
                              f'got {cond_proj_init!r}')
         if share_final_head is None:
-            share_final_head = refine_mode == 'residual' and variant == 'feature'
+            share_final_head = refine_mode != 'direct' and variant == 'feature'
         if share_final_head and variant != 'feature':
             raise ValueError(f'{name}: share_final_head needs variant=feature (the '
                              'prediction variant has no feature-to-prediction final head '
@@ -194,7 +206,9 @@ class DiffusionMTLHead(MTLBaselineHead):
                 raise ValueError(f'{name}: {key} must be >= 0, got {value}')
         self.variant = variant
         self.refine_mode = refine_mode
-        self.residual = refine_mode == 'residual'
+        #: the step output is a correction (of x_t, or of the clean start)
+        self.residual = refine_mode in ('residual', 'anchored')
+        self.anchored = refine_mode == 'anchored'
         self.share_final_head = bool(share_final_head)
         self.step_loss_weight = float(step_loss_weight)
         self.denoise_loss_weight = float(denoise_loss_weight)
@@ -344,11 +358,13 @@ class DiffusionMTLHead(MTLBaselineHead):
         for step in reversed(range(self.num_timesteps)):
             h = self.denoiser(x, step, index, cond_tokens, guide)
             for t in tasks:
+                # the correction's anchor: the clean start or the noisy state
+                base = x0[t] if self.anchored else x[t]
                 if self.variant == 'prediction':
                     out = self.final_heads[t](h[t])
-                    x0_hat = x[t] + out if self.residual else out
+                    x0_hat = base + out if self.residual else out
                 else:
-                    x0_hat = x[t] + h[t] if self.residual else h[t]
+                    x0_hat = base + h[t] if self.residual else h[t]
                 if return_steps:
                     steps[t].append(x0_hat)
                 if step == 0:
