@@ -14,6 +14,13 @@ from ``initial``), plus a JSON file with all metrics::
 
     python tools/analyze_refinement.py CONFIG CHECKPOINT [--out DIR]
         [--cfg-options k=v ...]
+
+Over several runs (e.g. the seeds of one method), summarise earlier
+analyses: mean ± std of every mode and the paired change of the refined
+predictions from the initial ones, with the number of runs where the
+refinement helps (``refinement_summary.md`` / ``.json`` in ``--out``)::
+
+    python tools/analyze_refinement.py --summarize DIR [DIR ...] --out OUT
 """
 import argparse
 import json
@@ -50,14 +57,55 @@ def evaluate(cfg: Config, checkpoint: str, work_dir: str, mode: Dict) -> Dict[st
     return {k: float(v) for k, v in metrics.items() if isinstance(v, (int, float))}
 
 
+def summarize(dirs, out: str) -> None:
+    """Write ``refinement_summary.md`` / ``.json`` in ``out`` from the
+    ``refinement.json`` files in ``dirs`` (one per run)."""
+    from mmdmtl.experiments.reporting import refinement_summary, refinement_summary_markdown
+    results = []
+    for d in dirs:
+        path = osp.join(d, 'refinement.json')
+        if not osp.isfile(path):
+            raise SystemExit(f'--summarize: no refinement.json in {d} (run the analysis '
+                             'of that checkpoint first)')
+        with open(path) as f:
+            results.append(json.load(f))
+    tasks = [t for t, (key, _) in HEADLINE.items()
+             if all(key in r.get('initial', {}) for r in results)]
+    if not tasks:
+        raise SystemExit('--summarize: the analyses share no task headline metric')
+    summary = refinement_summary(results, tasks)
+    intro = (f'{len(results)} runs: ' + ', '.join(f'`{d}`' for d in dirs) + '. Mean ± std over '
+             'the runs; in brackets the paired change from `initial` (mean ± std) and in how '
+             'many runs the mode is better than `initial`.')
+    md = refinement_summary_markdown(summary, tasks, intro=intro)
+    os.makedirs(out, exist_ok=True)
+    with open(osp.join(out, 'refinement_summary.md'), 'w') as f:
+        f.write(md)
+    summary.to_json(osp.join(out, 'refinement_summary.json'), orient='records', indent=1)
+    print(md)
+    print(f'[analyze_refinement] wrote {out}/refinement_summary.md and .json')
+
+
 def main(argv=None) -> None:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    p.add_argument('config')
-    p.add_argument('checkpoint')
+    p.add_argument('config', nargs='?')
+    p.add_argument('checkpoint', nargs='?')
+    p.add_argument('--summarize', nargs='+', metavar='DIR',
+                   help='folders holding refinement.json of earlier analyses: '
+                   'summarise them instead of evaluating a checkpoint')
     p.add_argument('--out', default=None, help='folder for refinement.json / .md '
                    '(default: next to the checkpoint)')
     p.add_argument('--cfg-options', nargs='+', action=DictAction)
     args = p.parse_args(argv)
+    if args.summarize:
+        if args.config or args.checkpoint:
+            p.error('--summarize takes analysis folders, not CONFIG CHECKPOINT')
+        if not args.out:
+            p.error('--summarize needs --out')
+        summarize(args.summarize, args.out)
+        return
+    if not (args.config and args.checkpoint):
+        p.error('CONFIG and CHECKPOINT are required (or --summarize DIR ...)')
 
     from mmengine.registry import init_default_scope
 

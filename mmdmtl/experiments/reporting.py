@@ -206,3 +206,73 @@ def plot_learning_curves(curves: Dict[str, List[pd.DataFrame]], tasks: Sequence[
     fig.tight_layout()
     fig.savefig(path, dpi=110)
     plt.close(fig)
+
+
+def refinement_summary(results: Sequence[Dict[str, Dict[str, float]]],
+                       tasks: Sequence[str],
+                       reference: str = 'initial') -> pd.DataFrame:
+    """Refined against initial predictions over several runs (seeds).
+
+    Args:
+        results: One ``refinement.json`` content per run:
+            ``{mode: {metric key: value}}`` with a ``reference`` mode.
+        tasks: Tasks to report (their headline metrics).
+        reference: The mode the others are compared with.
+
+    Returns:
+        One row per (mode, task): ``mean``, ``std`` (sample, ddof=1; 0 for
+        one run) of the headline metric, the mean and std of its paired
+        change from ``reference`` (``diff_mean``, ``diff_std``), and
+        ``better``, the number of runs where the mode beats ``reference``
+        in the metric's direction, out of ``runs``.
+
+    Raises:
+        ValueError: No results, a run without the ``reference`` mode, or a
+            task whose headline metric a run lacks (naming the run's index).
+    """
+    if not results:
+        raise ValueError('refinement_summary: no results to summarise')
+    head = headline()
+    rows = []
+    for i, res in enumerate(results):
+        if reference not in res:
+            raise ValueError(f'refinement_summary: run {i} has no {reference!r} mode '
+                             f'(modes: {list(res)})')
+        for mode, metrics in res.items():
+            for t in tasks:
+                key, higher = head[t]
+                if key not in metrics or key not in res[reference]:
+                    raise ValueError(f'refinement_summary: run {i} mode {mode!r} has no '
+                                     f'{key!r}')
+                diff = float(metrics[key]) - float(res[reference][key])
+                rows.append(dict(mode=mode, task=t, metric=key, run=i, value=float(metrics[key]),
+                                 diff=diff, better=bool(diff > 0 if higher else diff < 0)))
+    frame = pd.DataFrame(rows)
+    grouped = frame.groupby(['mode', 'task', 'metric'], sort=False)
+    out = grouped.agg(mean=('value', 'mean'), std=('value', 'std'),
+                      diff_mean=('diff', 'mean'), diff_std=('diff', 'std'),
+                      better=('better', 'sum'), runs=('run', 'count')).reset_index()
+    return out.fillna({'std': 0.0, 'diff_std': 0.0})
+
+
+def refinement_summary_markdown(summary: pd.DataFrame, tasks: Sequence[str],
+                                reference: str = 'initial', intro: str = '') -> str:
+    """Markdown table of :func:`refinement_summary`: a row per mode, a column
+    per task with ``mean ± std`` and, for the other modes, the paired change
+    from ``reference`` and how many runs it beats it in."""
+    head = headline()
+    cols = [f'{head[t][0]} {"↑" if head[t][1] else "↓"}' for t in tasks]
+    lines = ([intro, ''] if intro else []) + [
+        '| predictions | ' + ' | '.join(cols) + ' |', '|---|' + '---|' * len(tasks)]
+    for mode in dict.fromkeys(summary['mode']):
+        cells = []
+        for t in tasks:
+            r = summary[(summary['mode'] == mode) & (summary['task'] == t)].iloc[0]
+            d = get_task(t).report_decimals
+            cell = f'{r["mean"]:.{d}f} ± {r["std"]:.{d}f}'
+            if mode != reference:
+                cell += (f' ({r["diff_mean"]:+.{d}f} ± {r["diff_std"]:.{d}f}; '
+                         f'better in {int(r["better"])}/{int(r["runs"])})')
+            cells.append(cell)
+        lines.append(f'| {mode} | ' + ' | '.join(cells) + ' |')
+    return '\n'.join(lines) + '\n'

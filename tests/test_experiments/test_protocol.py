@@ -143,7 +143,10 @@ def test_protocol_script_runs_every_step_with_jobs_from_the_environment(tmp_path
     assert proc.returncode == 0, proc.stderr
     steps = [line for line in proc.stdout.splitlines() if line.startswith('== ')]
     names = [line[3:].split(':')[0] for line in steps]
-    assert names == ['pretrain', 'table3', 'label_efficiency', 'refinement_pred',
+    assert names == ['pretrain', 'table3', 'label_efficiency',
+                     'refinement_pred_seed0', 'refinement_pred_seed1', 'refinement_pred_seed2',
+                     'refinement_pred',
+                     'refinement_feat_seed0', 'refinement_feat_seed1', 'refinement_feat_seed2',
                      'refinement_feat', 'all done in 0 min; results under ' + str(tmp_path / 'p')]
     for line in steps[:3]:
         assert '--protocol pretrained' in line and '--jobs 3' in line
@@ -152,6 +155,10 @@ def test_protocol_script_runs_every_step_with_jobs_from_the_environment(tmp_path
     assert '--splits onelabel randomlabels --methods stl mtl pred feat no_cond no_diff' in steps[1]
     assert '--label-fractions 5 10 25 50 100 --methods mtl pred feat' in steps[2]
     assert 'tools/analyze_refinement.py' in steps[3] and '/onelabel/seed0/pred/' in steps[3]
+    assert '/onelabel/seed2/pred/' in steps[5] and f'--out {tmp_path / "p"}/refinement_pred/seed2' \
+        in steps[5]
+    assert ('--summarize ' + ' '.join(f'{tmp_path / "p"}/refinement_pred/seed{s}' for s in range(3))
+            + f' --out {tmp_path / "p"}/refinement_pred') in steps[6]
 
 
 def test_pretrained_backbone_is_reused_only_for_the_same_tasks_and_config(tmp_path, capsys):

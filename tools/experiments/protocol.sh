@@ -3,7 +3,7 @@
 # shared backbone pretraining, the Table 3 replica (one-label and
 # random-label; single-task, MTL baseline, both DiffusionMTL variants, both
 # ablations), the label-efficiency sweep, and the refinement analysis of
-# both variants; everything under $OUT, with the time of every step.
+# both variants (every seed, then mean ± std); everything under $OUT, with the time of every step.
 #
 #   JOBS=4 OUT=work_dirs/protocol bash tools/experiments/protocol.sh
 #
@@ -55,15 +55,20 @@ step table3 "$PY" tools/run_experiments.py "${COMMON[@]}" --splits onelabel rand
 # shellcheck disable=SC2086
 step label_efficiency "$PY" tools/run_experiments.py "${COMMON[@]}" \
     --label-fractions $FRACTIONS --methods mtl pred feat --out "$OUT/label_efficiency"
-SEED0=${SEEDS%% *}
 for variant in pred feat; do
-    run="$OUT/runs/onelabel/seed${SEED0}/${variant}"
-    ckpt=$(ls "$run"/best_*.pth 2>/dev/null | head -n 1 || true)
-    if [ "$DRY_RUN" != 1 ] && [ -z "$ckpt" ]; then
-        echo "no best checkpoint in $run" >&2
-        exit 1
-    fi
-    step "refinement_${variant}" "$PY" tools/analyze_refinement.py "$run/run_config.py" \
-        "${ckpt:-$run/best_mtl_delta_m_iter_N.pth}" --out "$OUT/refinement_${variant}"
+    dirs=()
+    for seed in $SEEDS; do
+        run="$OUT/runs/onelabel/seed${seed}/${variant}"
+        ckpt=$(ls "$run"/best_*.pth 2>/dev/null | head -n 1 || true)
+        if [ "$DRY_RUN" != 1 ] && [ -z "$ckpt" ]; then
+            echo "no best checkpoint in $run" >&2
+            exit 1
+        fi
+        dirs+=("$OUT/refinement_${variant}/seed${seed}")
+        step "refinement_${variant}_seed${seed}" "$PY" tools/analyze_refinement.py \
+            "$run/run_config.py" "${ckpt:-$run/best_mtl_delta_m_iter_N.pth}" --out "${dirs[-1]}"
+    done
+    step "refinement_${variant}" "$PY" tools/analyze_refinement.py --summarize "${dirs[@]}" \
+        --out "$OUT/refinement_${variant}"
 done
 echo "== all done in $(( ($(date +%s) - START) / 60 )) min; results under $OUT"
