@@ -95,6 +95,14 @@ class DiffusionMTLHead(MTLBaselineHead):
     (``loss_<task>_denoise``). ``detach_start`` cuts the gradient of the
     refined loss into the preliminary decoders through the start state.
 
+    Stage-wise training (``freeze_initial=True``): the fusion, the
+    preliminary decoders and their 1x1 heads are frozen (no gradients, batch
+    norms in eval mode), e.g. loaded from a trained MTL baseline with
+    ``load_from``, and only the refinement learns. Freeze the backbone with
+    its own options (mmseg ResNets: ``frozen_stages=4, norm_eval=True``).
+    The refinement then chases a fixed first stage instead of a moving one
+    (``docs/en/refinement.md``).
+
     Semseg representation (``semseg_repr``, prediction variant only):
 
     * ``'logits'`` (default, the official form): the semseg chain noises and
@@ -141,6 +149,8 @@ class DiffusionMTLHead(MTLBaselineHead):
         refine_scale: Chain resolution relative to the fused map (> 0).
         guide_level: Backbone level (index into the used levels) that
             guides the denoiser, or None.
+        freeze_initial: Freeze the fusion and the preliminary decoders and
+            heads (stage-wise training, see above).
         timestep_bias_init: ``'zeros'`` or ``'default'`` (official) biases
             of the timestep MLP.
         cond_proj_init: Init of the conditioning projection: ``'default'``
@@ -169,7 +179,7 @@ class DiffusionMTLHead(MTLBaselineHead):
                  detach_start: bool = False, timestep_bias_init: str = 'zeros',
                  cond_proj_init: str = 'default', semseg_repr: str = 'logits',
                  refine_scale: float = 1.0, guide_level: Optional[int] = None,
-                 **kwargs) -> None:
+                 freeze_initial: bool = False, **kwargs) -> None:
         super().__init__(**kwargs)
         name = type(self).__name__
         if variant not in ('feature', 'prediction'):
@@ -252,6 +262,24 @@ class DiffusionMTLHead(MTLBaselineHead):
         # built last, so the default head's initialisation is unchanged
         self.guide_proj = None if guide_level is None else nn.Conv2d(
             self.in_channels[guide_level], e, 1)
+        self.freeze_initial = bool(freeze_initial)
+        if self.freeze_initial:
+            for module in self.initial_stage():
+                module.requires_grad_(False)
+
+    def initial_stage(self) -> Tuple[nn.Module, ...]:
+        """The modules that make the initial predictions (fusion,
+        preliminary decoders, preliminary heads)."""
+        return (self.fusion, self.prelim_decoders, self.prelim_heads)
+
+    def train(self, mode: bool = True) -> 'DiffusionMTLHead':
+        """Set the training mode; with ``freeze_initial`` the initial stage
+        stays in eval mode (fixed batch-norm statistics)."""
+        super().train(mode)
+        if self.freeze_initial:
+            for module in self.initial_stage():
+                module.eval()
+        return self
 
     # ------------------------------------------------------------------ noise
     def _noise(self, task: str, slot: int, ref: Tensor, index: Tensor,
