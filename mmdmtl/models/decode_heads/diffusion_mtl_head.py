@@ -151,6 +151,12 @@ class DiffusionMTLHead(MTLBaselineHead):
             guides the denoiser, or None.
         freeze_initial: Freeze the fusion and the preliminary decoders and
             heads (stage-wise training, see above).
+        refine_loss_decode: ``{task: loss cfg or list of loss cfgs}``: the
+            loss of the *refined* prediction of these tasks (summed when a
+            list), in place of the task's loss; the initial predictions keep
+            ``loss_decode``. E.g. ``dict(semseg=[dict(type='MTLCrossEntropyLoss'),
+            dict(type='MTLLovaszLoss')])`` adds an IoU surrogate for the
+            refinement. Per-sample losses, as ``loss_decode``'s.
         timestep_bias_init: ``'zeros'`` or ``'default'`` (official) biases
             of the timestep MLP.
         cond_proj_init: Init of the conditioning projection: ``'default'``
@@ -179,7 +185,9 @@ class DiffusionMTLHead(MTLBaselineHead):
                  detach_start: bool = False, timestep_bias_init: str = 'zeros',
                  cond_proj_init: str = 'default', semseg_repr: str = 'logits',
                  refine_scale: float = 1.0, guide_level: Optional[int] = None,
-                 freeze_initial: bool = False, **kwargs) -> None:
+                 freeze_initial: bool = False,
+                 refine_loss_decode: Optional[Dict[str, Union[dict, list]]] = None,
+                 **kwargs) -> None:
         super().__init__(**kwargs)
         name = type(self).__name__
         if variant not in ('feature', 'prediction'):
@@ -263,6 +271,19 @@ class DiffusionMTLHead(MTLBaselineHead):
         self.guide_proj = None if guide_level is None else nn.Conv2d(
             self.in_channels[guide_level], e, 1)
         self.freeze_initial = bool(freeze_initial)
+        self.refine_losses = nn.ModuleDict()
+        for task, cfgs in (refine_loss_decode or {}).items():
+            if task not in self.tasks:
+                raise ValueError(f'{name}: refine_loss_decode names {task!r}, which is not '
+                                 f'one of the tasks {list(self.tasks)}')
+            if task in self.simplex_tasks:
+                raise ValueError(f'{name}: refine_loss_decode cannot replace the {task} '
+                                 "loss of semseg_repr='softmax' (its refined output is "
+                                 'not logits)')
+            cfgs = [cfgs] if isinstance(cfgs, dict) else list(cfgs)
+            if not cfgs:
+                raise ValueError(f'{name}: refine_loss_decode[{task!r}] is empty')
+            self.refine_losses[task] = nn.ModuleList(MODELS.build(c) for c in cfgs)
         if self.freeze_initial:
             for module in self.initial_stage():
                 module.requires_grad_(False)
@@ -494,6 +515,14 @@ class DiffusionMTLHead(MTLBaselineHead):
         one-hot ground truth scaled to ``[-1, 1]`` (:meth:`simplex_loss`)."""
         if task in self.simplex_tasks:
             return self.simplex_loss(pred, batch_data_samples, index, sample_w, task, targets)
+        if task in self.refine_losses:
+            if index.numel() == 0:
+                return pred.float().sum() * 0.0
+            target = self._cached_targets(task, batch_data_samples, index, targets)
+            pred = self.activate(task, resize(pred.float(), size=target.shape[-2:],
+                                              mode='bilinear', align_corners=self.align_corners))
+            per_sample = sum(loss(pred, target) for loss in self.refine_losses[task])
+            return (per_sample * sample_w.index_select(0, index)).sum()
         return self._task_loss(task, pred, batch_data_samples, index, sample_w, targets)
 
     def simplex_loss(self, pred: Tensor, batch_data_samples: Sequence, index: Tensor,
