@@ -10,7 +10,7 @@ import pandas as pd
 
 from mmdmtl.tasks import get_task
 
-from .aggregation import DELTA_M, headline
+from .aggregation import DELTA_M, headline, std
 
 
 def fmt_mean_std(mean: float, std: float, task: str) -> str:
@@ -249,10 +249,10 @@ def refinement_summary(results: Sequence[Dict[str, Dict[str, float]]],
                                  diff=diff, better=bool(diff > 0 if higher else diff < 0)))
     frame = pd.DataFrame(rows)
     grouped = frame.groupby(['mode', 'task', 'metric'], sort=False)
-    out = grouped.agg(mean=('value', 'mean'), std=('value', 'std'),
-                      diff_mean=('diff', 'mean'), diff_std=('diff', 'std'),
+    out = grouped.agg(mean=('value', 'mean'), std=('value', std),
+                      diff_mean=('diff', 'mean'), diff_std=('diff', std),
                       better=('better', 'sum'), runs=('run', 'count')).reset_index()
-    return out.fillna({'std': 0.0, 'diff_std': 0.0})
+    return out
 
 
 def refinement_summary_markdown(summary: pd.DataFrame, tasks: Sequence[str],

@@ -24,9 +24,9 @@ def test_summary_values_and_direction():
     s = refinement_summary(RUNS, ['semseg', 'depth'])
     row = s[(s['mode'] == 'final') & (s['task'] == 'semseg')].iloc[0]
     assert row['mean'] == pytest.approx(22.0)
-    assert row['std'] == pytest.approx(2.0)                     # sample std of 20, 22, 24
+    assert row['std'] == pytest.approx((8 / 3) ** 0.5)           # population std of 20, 22, 24
     assert row['diff_mean'] == pytest.approx((1.0 - 0.5 + 2.5) / 3)
-    assert row['diff_std'] == pytest.approx(1.5)                # std of 1, -0.5, 2.5
+    assert row['diff_std'] == pytest.approx(1.5 ** 0.5)         # std of 1, -0.5, 2.5
     assert (row['better'], row['runs']) == (2, 3)
     # depth: lower is better, so a negative change is an improvement
     row = s[(s['mode'] == 'final') & (s['task'] == 'depth')].iloc[0]
@@ -35,8 +35,8 @@ def test_summary_values_and_direction():
     row = s[(s['mode'] == 'initial') & (s['task'] == 'depth')].iloc[0]
     assert row['diff_mean'] == 0 and row['better'] == 0
     md = refinement_summary_markdown(s, ['semseg', 'depth'])
-    assert '| final | 22.00 ± 2.00 (+1.00 ± 1.50; better in 2/3) |' in md
-    assert '| initial | 21.00 ± 1.80 |' in md
+    assert '| final | 22.00 ± 1.63 (+1.00 ± 1.22; better in 2/3) |' in md
+    assert '| initial | 21.00 ± 1.47 |' in md
 
 
 def test_summary_errors_name_the_run():
