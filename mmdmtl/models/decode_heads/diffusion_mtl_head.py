@@ -516,13 +516,8 @@ class DiffusionMTLHead(MTLBaselineHead):
         if task in self.simplex_tasks:
             return self.simplex_loss(pred, batch_data_samples, index, sample_w, task, targets)
         if task in self.refine_losses:
-            if index.numel() == 0:
-                return pred.float().sum() * 0.0
-            target = self._cached_targets(task, batch_data_samples, index, targets)
-            pred = self.activate(task, resize(pred.float(), size=target.shape[-2:],
-                                              mode='bilinear', align_corners=self.align_corners))
-            per_sample = sum(loss(pred, target) for loss in self.refine_losses[task])
-            return (per_sample * sample_w.index_select(0, index)).sum()
+            return self._task_loss(task, pred, batch_data_samples, index, sample_w, targets,
+                                   loss_fns=self.refine_losses[task])
         return self._task_loss(task, pred, batch_data_samples, index, sample_w, targets)
 
     def simplex_loss(self, pred: Tensor, batch_data_samples: Sequence, index: Tensor,

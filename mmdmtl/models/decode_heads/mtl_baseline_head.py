@@ -343,18 +343,23 @@ class MTLBaselineHead(BaseDecodeHead):
 
     def _task_loss(self, task: str, pred: Tensor, batch_data_samples: Sequence,
                    index: Tensor, sample_w: Tensor,
-                   targets: Optional[Dict[tuple, Tensor]] = None) -> Tensor:
+                   targets: Optional[Dict[tuple, Tensor]] = None,
+                   loss_fns: Optional[Sequence[nn.Module]] = None) -> Tensor:
         """Partial-label loss of ``pred`` (rows = samples ``index``).
 
         ``targets`` is a per-call cache of stacked ground truths keyed by task
         and sample indices, so the final, initial and intermediate-step losses
-        of one task stack (and copy) their targets once."""
+        of one task stack (and copy) their targets once. ``loss_fns``: the
+        per-sample losses to sum (default: the task's ``loss_decode``)."""
         if index.numel() == 0:
             return pred.float().sum() * 0.0
         target = self._cached_targets(task, batch_data_samples, index, targets)
-        pred = resize(pred.float(), size=target.shape[-2:], mode='bilinear',
-                      align_corners=self.align_corners)
-        per_sample = self.losses[task](self.activate(task, pred), target)
+        pred = self.activate(task, resize(pred.float(), size=target.shape[-2:],
+                                          mode='bilinear', align_corners=self.align_corners))
+        first, *rest = loss_fns if loss_fns is not None else (self.losses[task], )
+        per_sample = first(pred, target)
+        for loss in rest:
+            per_sample = per_sample + loss(pred, target)
         return (per_sample * sample_w.index_select(0, index)).sum()
 
     def loss_by_feat(self, outs: Dict[str, dict], batch_data_samples: Sequence,
