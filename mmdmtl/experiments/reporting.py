@@ -220,8 +220,8 @@ def refinement_summary(results: Sequence[Dict[str, Dict[str, float]]],
         reference: The mode the others are compared with.
 
     Returns:
-        One row per (mode, task): ``mean``, ``std`` (sample, ddof=1; 0 for
-        one run) of the headline metric, the mean and std of its paired
+        One row per (mode, task): ``mean``, ``std`` (over runs, ``ddof=0``
+        as every table of the runner) of the headline metric, the mean and std of its paired
         change from ``reference`` (``diff_mean``, ``diff_std``), and
         ``better``, the number of runs where the mode beats ``reference``
         in the metric's direction, out of ``runs``.
