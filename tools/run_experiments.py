@@ -7,8 +7,10 @@ compared methods, each defined by a config fragment in
 per task; ``mtl`` MTL baseline; ``pred`` / ``feat`` DiffusionMTL;
 ``no_cond`` / ``no_diff`` ablations; ``pred_direct`` / ``feat_direct`` the
 paper's direct refinement; ``pred_anchored`` / ``pred_anchored_guided`` the
-anchored refinement; these four run only when listed in ``--methods``; or your
-own fragment given as a path), then writes ``results.md`` (mean ± std over
+anchored refinement; ``stagewise`` a refinement stage trained on top of each
+seed's MTL baseline and ``mtl_finetune`` its control, the same extra
+iterations spent on the baseline's own head; these run only when listed in
+``--methods``; or your own fragment given as a path), then writes ``results.md`` (mean ± std over
 seeds and Δm against the single-task models of the same split, like the
 paper's Table 3), ``results.json``, ``delta_m.png`` and
 ``learning_curves_<split>.png`` into ``--out``. Each run is a subprocess;
@@ -48,7 +50,7 @@ from mmdmtl.experiments import (
     ProtocolSettings,
     available_methods,
     pretrain_backbone,
-    resolve_methods,
+    resolve_with_parents,
     run_sweep,
     run_table,
     worker,
@@ -118,8 +120,7 @@ def main(argv=None) -> None:
     from mmengine.config import Config
     tasks = args.tasks or list(Config.fromfile(args.config).tasks)
     try:
-        methods = {s.name: s for s in resolve_methods(
-            list(dict.fromkeys(['stl', 'mtl', 'pred', *args.methods])))}
+        methods = resolve_with_parents(['stl', 'mtl', 'pred', *args.methods])
     except (KeyError, FileNotFoundError, ValueError) as e:
         raise SystemExit(f'--methods: {e}') from None
     names = [osp.splitext(osp.basename(m))[0] for m in args.methods]

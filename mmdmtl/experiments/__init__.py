@@ -24,6 +24,7 @@ from .methods import (
                       load_method,
                       methods_dir,
                       resolve_methods,
+                      resolve_with_parents,
 )
 from .pipeline import run_sweep, run_table
 from .plan import (
@@ -32,11 +33,14 @@ from .plan import (
                       build_run_cfg,
                       fraction_split,
                       label_fraction,
+                      plan_stages,
                       prepare_run,
                       run_name,
                       split_file_for,
+                      start_checkpoint,
                       sweep_plan,
                       table_plan,
+                      with_parents,
 )
 from .protocol import ProtocolSettings, extract_backbone, pretrain_backbone, scaled_lr
 from .reporting import fmt_mean_std
@@ -49,9 +53,11 @@ DEFAULT_CONFIG = osp.join(configs_root(), 'diffusionmtl',
 __all__ = [
     'DEFAULT_CONFIG', 'DEFAULT_METHODS', 'METHODS', 'MethodSpec', 'available_methods',
     'configs_root', 'head_overrides', 'load_method', 'methods_dir', 'resolve_methods',
-    'delta_m', 'headline', 'runs_frame', 'summarise', 'run_sweep', 'run_table',
+    'resolve_with_parents', 'delta_m', 'headline', 'runs_frame', 'summarise', 'run_sweep',
+    'run_table',
     'ExperimentSettings', 'RunSpec', 'build_run_cfg', 'fraction_split', 'label_fraction',
-    'prepare_run', 'run_name', 'split_file_for', 'sweep_plan', 'table_plan',
+    'plan_stages', 'prepare_run', 'run_name', 'split_file_for', 'start_checkpoint',
+    'sweep_plan', 'table_plan', 'with_parents',
     'ProtocolSettings', 'extract_backbone', 'pretrain_backbone', 'scaled_lr',
     'fmt_mean_std', 'execute_runs', 'worker'
 ]

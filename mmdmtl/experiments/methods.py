@@ -8,6 +8,14 @@ one model per task) and the config keys the method changes, e.g.::
     method = dict(label='DiffusionMTL (Prediction)', default=True, order=2)
     model = dict(decode_head=dict(type='DiffusionMTLHead', variant='prediction'))
 
+A *staged* method continues another method's run: ``start_from='mtl'``
+loads the best (else the last) checkpoint of the ``mtl`` run of the same
+tasks, label setting and seed (``load_from``) and trains
+``iters_scale × --iters`` more iterations with the learning rate of the
+full-length runs, e.g. a refinement stage trained on top of a frozen MTL
+baseline. The runner trains the method it starts from first (adding it to
+the plan when it is not asked for).
+
 The head settings are merged into the base config's head with
 :func:`mmdmtl.utils.config_utils.set_head_type` (arguments the new head class
 does not take are dropped, e.g. the diffusion settings of an MTL baseline);
@@ -17,7 +25,7 @@ a ``.py`` file (``--methods my_methods/ours.py``) is read the same way.
 import glob
 import os.path as osp
 from dataclasses import dataclass, field
-from typing import Dict, List
+from typing import Dict, List, Optional
 
 from mmengine.config import Config
 
@@ -54,6 +62,10 @@ class MethodSpec:
         default: Run when ``--methods`` is not given.
         order: Position in the tables.
         path: The fragment file.
+        start_from: Name of the method whose run (same tasks, label setting
+            and seed) this one continues from (``None``: from scratch).
+        iters_scale: Training iterations of a staged run, as a fraction of
+            the runner's ``--iters``.
     """
     name: str
     label: str
@@ -63,6 +75,13 @@ class MethodSpec:
     default: bool = False
     order: int = 100
     path: str = ''
+    start_from: Optional[str] = None
+    iters_scale: float = 1.0
+
+    def run_iters(self, iters: int) -> int:
+        """Training iterations of this method's runs when the full-length
+        runs train ``iters`` (at least 1)."""
+        return max(1, int(round(iters * self.iters_scale)))
 
 
 def load_method(path: str) -> MethodSpec:
@@ -79,10 +98,22 @@ def load_method(path: str) -> MethodSpec:
     if not isinstance(info, dict) or 'label' not in info:
         raise ValueError(f'method config {path}: needs `method = dict(label=..., '
                          '[default=..., order=..., single_task=...])`')
-    unknown = set(info) - {'label', 'default', 'order', 'single_task'}
+    unknown = set(info) - {'label', 'default', 'order', 'single_task', 'start_from',
+                           'iters_scale'}
     if unknown:
         raise ValueError(f'method config {path}: unknown key(s) {sorted(unknown)} '
                          'in `method`')
+    start_from = info.get('start_from')
+    if start_from is not None and (not isinstance(start_from, str) or not start_from):
+        raise ValueError(f'method config {path}: `start_from` must be a method name, '
+                         f'not {start_from!r}')
+    scale = info.get('iters_scale', 1.0)
+    if isinstance(scale, bool) or not isinstance(scale, (int, float)) or not scale > 0:
+        raise ValueError(f'method config {path}: `iters_scale` must be a number > 0, '
+                         f'not {scale!r}')
+    if 'iters_scale' in info and start_from is None:
+        raise ValueError(f'method config {path}: `iters_scale` is only for a staged '
+                         'method (with `start_from`)')
     model = cfg.pop('model', {}) or {}
     head = model.pop('decode_head', {}) or {}
     options = _flatten(cfg)
@@ -92,7 +123,8 @@ def load_method(path: str) -> MethodSpec:
         head=dict(head), cfg_options=options,
         single_task=bool(info.get('single_task', False)),
         default=bool(info.get('default', False)),
-        order=int(info.get('order', 100)), path=path)
+        order=int(info.get('order', 100)), path=path,
+        start_from=start_from, iters_scale=float(scale))
 
 
 def _flatten(d: dict, prefix: str = '') -> Dict[str, object]:
@@ -132,6 +164,30 @@ def resolve_methods(names: List[str]) -> List[MethodSpec]:
         else:
             raise KeyError(f'unknown method {name!r}; choose from {list(bundled)} '
                            f'(fragments in {methods_dir()}) or give a .py method config')
+    return out
+
+
+def resolve_with_parents(names: List[str]) -> Dict[str, MethodSpec]:
+    """:func:`resolve_methods` of ``names`` plus, recursively, the bundled
+    methods their staged methods start from; by name.
+
+    Raises:
+        KeyError: a name or a ``start_from`` is not a method.
+    """
+    out = {s.name: s for s in resolve_methods(list(dict.fromkeys(names)))}
+    todo = [s.start_from for s in out.values() if s.start_from]
+    while todo:
+        name = todo.pop()
+        if name in out:
+            continue
+        bundled = available_methods()
+        if name not in bundled:
+            users = [s.path for s in out.values() if s.start_from == name]
+            raise KeyError(f'{users}: `start_from={name!r}` is not a bundled method; '
+                           f'choose from {list(bundled)}')
+        out[name] = bundled[name]
+        if bundled[name].start_from:
+            todo.append(bundled[name].start_from)
     return out
 
 

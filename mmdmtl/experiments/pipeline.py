@@ -14,10 +14,12 @@ from .plan import (
     RunSpec,
     fraction_split,
     label_fraction,
+    plan_stages,
     prepare_run,
     run_dir,
     sweep_plan,
     table_plan,
+    with_parents,
 )
 from .reporting import (
     initial_loss_curves,
@@ -49,8 +51,10 @@ def load_record(settings: ExperimentSettings, run: RunSpec) -> dict:
 
 
 def run_all(settings: ExperimentSettings, plan: Sequence[RunSpec], jobs: int) -> List[dict]:
-    """Do the runs of ``plan`` not finished yet; records of all of them."""
-    execute_runs([r for r in (prepare_run(settings, p) for p in plan) if r], jobs)
+    """Do the runs of ``plan`` not finished yet, stage by stage (a staged
+    method's runs after those they start from); records of all of them."""
+    for stage in plan_stages(plan, settings.methods):
+        execute_runs([r for r in (prepare_run(settings, p) for p in stage) if r], jobs)
     return [load_record(settings, p) for p in plan]
 
 
@@ -127,7 +131,7 @@ def run_table(settings: ExperimentSettings, methods: Sequence[str], splits: Sequ
     ``results.md``, ``results.json``, ``delta_m.png`` and the learning
     curves into ``out``; returns the markdown."""
     tasks = settings.all_tasks
-    specs = _with_reference(settings, methods)
+    specs = with_parents(_with_reference(settings, methods), settings.methods)
     plan = table_plan(specs, tasks, splits, seeds)
     records = run_all(settings, plan, jobs)
     frame = runs_frame(records, tasks)
@@ -165,6 +169,7 @@ def run_sweep(settings: ExperimentSettings, methods: Sequence[str],
     tasks = settings.all_tasks
     multi = [settings.methods[n] for n in methods if not settings.methods[n].single_task] \
         or [settings.methods['mtl'], settings.methods['pred']]
+    multi = with_parents(multi, settings.methods)
     reference = [s for s in settings.methods.values() if s.single_task][:1]
     fracs = sorted(set(float(p) for p in fractions))
     for p in fracs:

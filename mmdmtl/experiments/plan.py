@@ -6,10 +6,12 @@ A run is ``(method, tasks, label setting, seed)``. Label settings:
 settings) and ``frac<P>`` (every task labelled on P% of the training images,
 independently per task).
 """
+import glob
 import os
 import os.path as osp
+import re
 from dataclasses import dataclass, field
-from typing import Iterable, List, NamedTuple, Optional, Sequence, Tuple
+from typing import Dict, Iterable, List, NamedTuple, Optional, Sequence, Tuple
 
 from .methods import MethodSpec
 
@@ -111,6 +113,58 @@ def _expand(methods: Sequence[MethodSpec], tasks: Sequence[str], split: str,
     return out
 
 
+def with_parents(specs: Sequence[MethodSpec],
+                 methods: Dict[str, MethodSpec]) -> List[MethodSpec]:
+    """``specs`` with the method every staged method starts from (and its
+    own, recursively) put before its first dependant when it is missing.
+
+    Raises:
+        KeyError: a ``start_from`` names no method of ``methods``.
+        ValueError: a method starts from one of another kind (single-task
+            from multi-task or back) or the ``start_from`` chain is a cycle.
+    """
+    out: List[MethodSpec] = []
+
+    def add(spec: MethodSpec, chain: Tuple[str, ...]) -> None:
+        if spec.name in chain:
+            raise ValueError('methods start from each other in a cycle: '
+                             + ' -> '.join(chain + (spec.name,)))
+        if spec.start_from is not None:
+            parent = methods.get(spec.start_from)
+            if parent is None:
+                raise KeyError(f'method {spec.name!r} ({spec.path}) starts from unknown '
+                               f'method {spec.start_from!r}; choose from {list(methods)}')
+            if parent.single_task != spec.single_task:
+                raise ValueError(f'method {spec.name!r} ({spec.path}) starts from '
+                                 f'{parent.name!r}, which is '
+                                 f'{"" if parent.single_task else "not "}single-task')
+            add(parent, chain + (spec.name,))
+        if all(s.name != spec.name for s in out):
+            out.append(spec)
+
+    for spec in specs:
+        add(spec, ())
+    return out
+
+
+def plan_stages(plan: Sequence[RunSpec],
+                methods: Dict[str, MethodSpec]) -> List[List[RunSpec]]:
+    """``plan`` cut into stages run one after the other: a run comes in a
+    later stage than the run it starts from (order kept within a stage)."""
+    depth: Dict[str, int] = {}
+
+    def level(name: str) -> int:
+        if name not in depth:
+            parent = methods[name].start_from
+            depth[name] = 0 if parent is None else level(parent) + 1
+        return depth[name]
+
+    stages: Dict[int, List[RunSpec]] = {}
+    for run in plan:
+        stages.setdefault(level(run.method), []).append(run)
+    return [stages[k] for k in sorted(stages)]
+
+
 def table_plan(methods: Sequence[MethodSpec], tasks: Sequence[str],
                splits: Iterable[str], seeds: Iterable[int]) -> List[RunSpec]:
     """Runs of the Table 3 replica: every method on every label setting and
@@ -178,6 +232,31 @@ def build_run_cfg(base_cfg_path: str, method, tasks: Sequence[str],
     return cfg
 
 
+def start_checkpoint(settings: ExperimentSettings, run: RunSpec) -> str:
+    """Checkpoint a staged run starts from: the best checkpoint
+    (``best_*.pth``, the protocol's choice on validation) of the run of its
+    ``start_from`` method with the same tasks, label setting and seed, else
+    that run's last ``iter_*.pth``.
+
+    Raises:
+        FileNotFoundError: that run saved no checkpoint (names its folder).
+    """
+    spec = settings.methods[run.method]
+    parent = run_dir(settings, RunSpec(spec.start_from, run.tasks, run.split, run.seed))
+    best = sorted(glob.glob(osp.join(parent, 'best_*.pth')))
+    if len(best) == 1:
+        return best[0]
+    if len(best) > 1:
+        raise FileNotFoundError(f'{parent}: several best checkpoints {best}; '
+                                f'run {run} cannot choose one')
+    last = glob.glob(osp.join(parent, 'iter_*.pth'))
+    if not last:
+        raise FileNotFoundError(
+            f'run {run} starts from the {spec.start_from!r} run in {parent}, '
+            'which has no checkpoint (best_*.pth or iter_*.pth)')
+    return max(last, key=lambda p: int(re.search(r'iter_(\d+)', osp.basename(p)).group(1)))
+
+
 def prepare_run(settings: ExperimentSettings,
                 run: RunSpec) -> Optional[Tuple[str, str, str]]:
     """Write one run's config (and its split file); ``None`` when the run
@@ -193,11 +272,15 @@ def prepare_run(settings: ExperimentSettings,
     if osp.isfile(out_json) and not settings.force:
         return None
     os.makedirs(wd, exist_ok=True)
+    iters = settings.iters if spec.start_from is None else spec.run_iters(settings.iters)
     cfg = build_run_cfg(settings.config, spec, run.tasks, run.split, run.seed,
-                        settings.iters, wd, split_tasks=settings.all_tasks,
+                        iters, wd, split_tasks=settings.all_tasks,
                         split_dir=osp.join(settings.work_dir, 'splits'))
     if settings.protocol is not None:
-        cfg = settings.protocol.apply(cfg, settings.iters)
+        # a staged run keeps the learning rate of the full-length runs
+        cfg = settings.protocol.apply(cfg, iters, lr_iters=settings.iters)
+    if spec.start_from is not None:
+        cfg.load_from = osp.abspath(start_checkpoint(settings, run))
     if settings.cfg_options:
         cfg.merge_from_dict(settings.cfg_options)
     cfg_path = osp.join(wd, 'run_config.py')

@@ -84,9 +84,10 @@ class ProtocolSettings:
     save_best: str = 'mtl/delta_m'
     log_points: int = 50
 
-    def apply(self, cfg, iters: int):
+    def apply(self, cfg, iters: int, lr_iters: Optional[int] = None):
         """Return ``cfg`` (a run config of :func:`build_run_cfg`) set up for
-        the protocol (modified in place)."""
+        the protocol (modified in place): ``iters`` training iterations, the
+        learning rate of ``lr_iters`` (default ``iters``) iterations."""
         from mmengine.config import ConfigDict
         val = _synthetic(cfg, 'val_dataloader', 'pretrained protocol')
         test = _synthetic(cfg, 'test_dataloader', 'pretrained protocol')
@@ -100,7 +101,7 @@ class ProtocolSettings:
             type='Pretrained', prefix='backbone.', checkpoint=osp.abspath(self.pretrained))
         optimizer = cfg.optim_wrapper.get('optimizer') or {}
         cfg.optim_wrapper.optimizer = ConfigDict(
-            type='Adam', lr=self.lr or scaled_lr(iters), weight_decay=1e-6,
+            type='Adam', lr=self.lr or scaled_lr(lr_iters or iters), weight_decay=1e-6,
             **({'fused': optimizer['fused']} if 'fused' in optimizer else {}))
         cfg.optim_wrapper.clip_grad = ConfigDict(max_norm=10.0)
         if 'optimizer' in cfg:  # the base configs' top-level variable, kept in step
