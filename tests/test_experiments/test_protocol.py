@@ -143,11 +143,18 @@ def test_protocol_script_runs_every_step_with_jobs_from_the_environment(tmp_path
     assert proc.returncode == 0, proc.stderr
     steps = [line for line in proc.stdout.splitlines() if line.startswith('== ')]
     names = [line[3:].split(':')[0] for line in steps]
-    assert names == ['pretrain', 'table3', 'label_efficiency',
+    assert names == ['pretrain', 'table3', 'stagewise', 'label_efficiency',
                      'refinement_pred_seed0', 'refinement_pred_seed1', 'refinement_pred_seed2',
                      'refinement_pred',
                      'refinement_feat_seed0', 'refinement_feat_seed1', 'refinement_feat_seed2',
-                     'refinement_feat', 'all done in 0 min; results under ' + str(tmp_path / 'p')]
+                     'refinement_feat',
+                     'refinement_stagewise_seed0', 'refinement_stagewise_seed1',
+                     'refinement_stagewise_seed2', 'refinement_stagewise',
+                     'all done in 0 min; results under ' + str(tmp_path / 'p')]
+    stage = steps.pop(2)
+    assert '--splits onelabel randomlabels --methods mtl stagewise mtl_finetune' in stage
+    assert f'--out {tmp_path / "p"}/stagewise' in stage and '--protocol pretrained' in stage
+    assert '/onelabel/seed1/stagewise/' in steps[12]
     for line in steps[:3]:
         assert '--protocol pretrained' in line and '--jobs 3' in line
         assert f'--work-dir {tmp_path / "p"}/runs' in line

@@ -2,13 +2,16 @@
 # The benchmark protocol of docs/en/user_guides/7_experiments.md in one go:
 # shared backbone pretraining, the Table 3 replica (one-label and
 # random-label; single-task, MTL baseline, both DiffusionMTL variants, both
-# ablations), the label-efficiency sweep, and the refinement analysis of
-# both variants (every seed, then mean ± std); everything under $OUT, with the time of every step.
+# ablations), the stage-wise refinement against its control (both staged on
+# the MTL baseline of the table), the label-efficiency sweep, and the
+# refinement analysis of both variants and of the stage-wise refinement (every
+# seed, then mean ± std); everything under $OUT, with the time of every step.
 #
 #   JOBS=4 OUT=work_dirs/protocol bash tools/experiments/protocol.sh
 #
 # Settings (environment variables, defaults in brackets):
-#   OUT [work_dirs/protocol]   output folder (runs/, table3/, label_efficiency/, refinement_*/)
+#   OUT [work_dirs/protocol]   output folder (runs/, table3/, stagewise/, label_efficiency/,
+#                              refinement_*/)
 #   JOBS [2]                   runs at a time (GPU: 4-8 share one GPU well; CPU: cores/1)
 #   ITERS [3000]               iterations per compared run
 #   PRETRAIN_ITERS [6000]      iterations of the shared backbone pretraining
@@ -52,10 +55,12 @@ COMMON=(--config "$CONFIG" --tasks $TASKS --seeds $SEEDS --iters "$ITERS" --jobs
 step pretrain "$PY" tools/run_experiments.py "${COMMON[@]}" --pretrain-only
 step table3 "$PY" tools/run_experiments.py "${COMMON[@]}" --splits onelabel randomlabels \
     --methods stl mtl pred feat no_cond no_diff --out "$OUT/table3"
+step stagewise "$PY" tools/run_experiments.py "${COMMON[@]}" --splits onelabel randomlabels \
+    --methods mtl stagewise mtl_finetune --out "$OUT/stagewise"
 # shellcheck disable=SC2086
 step label_efficiency "$PY" tools/run_experiments.py "${COMMON[@]}" \
     --label-fractions $FRACTIONS --methods mtl pred feat --out "$OUT/label_efficiency"
-for variant in pred feat; do
+for variant in pred feat stagewise; do
     dirs=()
     for seed in $SEEDS; do
         run="$OUT/runs/onelabel/seed${seed}/${variant}"
