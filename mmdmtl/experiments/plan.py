@@ -240,6 +240,7 @@ def start_checkpoint(settings: ExperimentSettings, run: RunSpec) -> str:
 
     Raises:
         FileNotFoundError: that run saved no checkpoint (names its folder).
+        ValueError: that run holds several best checkpoints.
     """
     spec = settings.methods[run.method]
     parent = run_dir(settings, RunSpec(spec.start_from, run.tasks, run.split, run.seed))
@@ -247,8 +248,8 @@ def start_checkpoint(settings: ExperimentSettings, run: RunSpec) -> str:
     if len(best) == 1:
         return best[0]
     if len(best) > 1:
-        raise FileNotFoundError(f'{parent}: several best checkpoints {best}; '
-                                f'run {run} cannot choose one')
+        raise ValueError(f'{parent}: several best checkpoints {best}; '
+                         f'run {run} cannot choose one')
     last = glob.glob(osp.join(parent, 'iter_*.pth'))
     if not last:
         raise FileNotFoundError(

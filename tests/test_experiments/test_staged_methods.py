@@ -106,7 +106,7 @@ def test_start_checkpoint_prefers_the_best_then_the_last_iteration(tmp_path):
     _touch(osp.join(parent, 'best_mtl_delta_m_iter_9.pth'))
     assert start_checkpoint(settings, run) == osp.join(parent, 'best_mtl_delta_m_iter_9.pth')
     _touch(osp.join(parent, 'best_mtl_delta_m_iter_2.pth'))
-    with pytest.raises(FileNotFoundError, match='several best checkpoints'):
+    with pytest.raises(ValueError, match='several best checkpoints'):
         start_checkpoint(settings, run)
 
 
