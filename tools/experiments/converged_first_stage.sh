@@ -1,0 +1,100 @@
+#!/usr/bin/env bash
+# Stage-wise refinement on a *converged* first stage, against its control, under the benchmark protocol:
+#
+#   1. the protocol's one-label table at ITERS iterations with the single-task models, the MTL baseline and the
+#      two staged methods (`stagewise`, `mtl_finetune`), through tools/run_experiments.py;
+#   2. per seed, the MTL baseline of that table trained LONG_ITERS iterations instead (same Adam learning rate,
+#      poly decay over the longer run, VAL_EVALS validations, best validation checkpoint tested);
+#   3. per seed, the `stagewise` and `mtl_finetune` run configs of step 1 started from that long baseline's best
+#      checkpoint instead (same STAGE iterations, schedule and checkpoint choice);
+#   4. refined against initial predictions of every stage-wise run and their summary
+#      (tools/analyze_refinement.py), and the method table with Δm against the single-task models of step 1
+#      (tools/analysis_tools/delta_m_table.py).
+#
+#   OUT=work_dirs/proto_cpu bash tools/experiments/converged_first_stage.sh
+#
+# Settings (environment variables, defaults in brackets):
+#   OUT [work_dirs/protocol]   output folder: runs/ (step 1), converged/ (steps 2-4)
+#   JOBS [2]                   runs at a time in step 1
+#   ITERS [1000]               iterations of the protocol's runs (the staged ones train ITERS/2)
+#   LONG_ITERS [4000]          iterations of the long MTL baseline
+#   VAL_EVALS [8]              validations of the long MTL baseline
+#   PRETRAIN_ITERS [1000]      iterations of the shared backbone pretraining
+#   SEEDS ["0 1 2"]            training seeds
+#   TASKS ["semseg depth normal"]
+#   EXTRA [""]                 more arguments for the run_experiments.py call
+#   DRY_RUN [0]                1: print the commands only
+# A run whose test_metrics.json exists is not run again (an interrupted script continues).
+# The device is mmengine's choice: CUDA when present, else the CPU.
+set -euo pipefail
+cd "$(dirname "$0")/../.."
+
+OUT=${OUT:-work_dirs/protocol}
+JOBS=${JOBS:-2}
+ITERS=${ITERS:-1000}
+LONG_ITERS=${LONG_ITERS:-4000}
+VAL_EVALS=${VAL_EVALS:-8}
+PRETRAIN_ITERS=${PRETRAIN_ITERS:-1000}
+SEEDS=${SEEDS:-"0 1 2"}
+TASKS=${TASKS:-"semseg depth normal"}
+EXTRA=${EXTRA:-}
+DRY_RUN=${DRY_RUN:-0}
+PY=${PYTHON:-python}
+C="$OUT/converged"
+
+START=$(date +%s)
+step() {  # step NAME COMMAND...
+    local name=$1 t0
+    shift
+    echo "== ${name}: $*"
+    [ "$DRY_RUN" = 1 ] && return 0
+    t0=$(date +%s)
+    "$@"
+    echo "== ${name}: $(( $(date +%s) - t0 )) s (total $(( ($(date +%s) - START) / 60 )) min)"
+}
+write() {  # write FILE TEXT: a config file (printed only in a dry run)
+    [ "$DRY_RUN" = 1 ] && return 0
+    mkdir -p "$(dirname "$1")"
+    printf '%s\n' "$2" > "$1"
+}
+best() {  # best RUN_DIR: its best validation checkpoint
+    [ "$DRY_RUN" = 1 ] && { echo "$1/best_mtl_delta_m_iter_N.pth"; return 0; }
+    ls "$1"/best_*.pth
+}
+
+# shellcheck disable=SC2086  # word splitting of the lists is intended
+step table "$PY" tools/run_experiments.py --tasks $TASKS --seeds $SEEDS --iters "$ITERS" --jobs "$JOBS" \
+    --work-dir "$OUT/runs" --protocol pretrained --pretrain-iters "$PRETRAIN_ITERS" --splits onelabel \
+    --methods mtl stagewise mtl_finetune --out "$OUT/table_staged" $EXTRA
+dirs=()
+for seed in $SEEDS; do
+    runs="$OUT/runs/onelabel/seed${seed}"
+    wd="$C/mtl_seed${seed}"
+    [ -f "$wd/test_metrics.json" ] || write "$wd.py" "_base_ = ['$(realpath -m "$runs/mtl/run_config.py")']
+train_cfg = dict(max_iters=$LONG_ITERS, val_interval=$(( LONG_ITERS / VAL_EVALS )))
+param_scheduler = [dict(type='PolyLR', begin=0, end=$LONG_ITERS, eta_min=0.0, power=0.9, by_epoch=False)]
+default_hooks = dict(checkpoint=dict(interval=$LONG_ITERS))
+work_dir = '$wd'"
+    [ -f "$wd/test_metrics.json" ] || step "mtl_${LONG_ITERS}_seed${seed}" \
+        "$PY" -m mmdmtl.experiments.worker "$wd.py" "$wd/test_metrics.json"
+    for method in stagewise mtl_finetune; do
+        sd="$C/${method}_seed${seed}"
+        [ -f "$sd/test_metrics.json" ] || write "$sd.py" "_base_ = ['$(realpath -m "$runs/$method/run_config.py")']
+load_from = '$(best "$wd")'
+work_dir = '$sd'"
+        [ -f "$sd/test_metrics.json" ] || step "${method}_seed${seed}" \
+            "$PY" -m mmdmtl.experiments.worker "$sd.py" "$sd/test_metrics.json"
+    done
+    dirs+=("$C/refine/seed${seed}")
+    step "refinement_seed${seed}" "$PY" tools/analyze_refinement.py "$C/stagewise_seed${seed}.py" \
+        "$(best "$C/stagewise_seed${seed}")" --out "${dirs[-1]}"
+done
+step refinement "$PY" tools/analyze_refinement.py --summarize "${dirs[@]}" --out "$C/refinement"
+# shellcheck disable=SC2086
+step delta_m_table "$PY" tools/analysis_tools/delta_m_table.py --seeds $SEEDS --tasks $TASKS \
+    --stl "$OUT/runs/onelabel/seed{seed}/stl_*/test_metrics.json" \
+    --row "MTL baseline, $LONG_ITERS iterations=$C/mtl_seed{seed}/test_metrics.json" \
+    --row "stage-wise refinement (+$(( ITERS / 2 )) iterations)=$C/stagewise_seed{seed}/test_metrics.json" \
+    --row "control: head fine-tuning (+$(( ITERS / 2 )) iterations)=$C/mtl_finetune_seed{seed}/test_metrics.json" \
+    --out "$C/delta_m_table.md"
+echo "== all done in $(( ($(date +%s) - START) / 60 )) min; results under $C"
