@@ -6,6 +6,10 @@
 # refined semseg is trained with cross-entropy plus Lovász-softmax (an IoU
 # surrogate): with cross-entropy alone the refinement trades rare classes for
 # pixel accuracy (docs/en/refinement.md).
+# The refinement is worth its cost on a first stage trained to its plateau: on
+# an unconverged one, fine-tuning the baseline's own head for the same
+# iterations gains more (docs/en/refinement.md, tools/experiments/
+# converged_first_stage.sh). Start from your longest-trained MTL baseline.
 # First build the MTL baseline (about 5 minutes on 2 CPU cores):
 #   python tools/reproduce_checkpoint.py mtl-baseline_r18-lite_1xb8-1k_synthetic-96x128
 # or pass your own: --cfg-options load_from=work_dirs/<run>/iter_1000.pth

@@ -1,8 +1,12 @@
 """tools/experiments/converged_first_stage.sh: every step, in order, with
 the settings from the environment (dry run)."""
+import glob
+import json
 import os
 import os.path as osp
 import subprocess
+
+import pytest
 
 ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 SCRIPT = osp.join(ROOT, 'tools', 'experiments', 'converged_first_stage.sh')
@@ -41,3 +45,34 @@ def test_finished_runs_are_not_run_again(tmp_path):
     (done / 'test_metrics.json').write_text('{}')
     names = [s.split(':')[0] for s in _dry_run(tmp_path, SEEDS='0')]
     assert 'mtl_4000_seed0' not in names and 'stagewise_seed0' in names
+
+
+@pytest.mark.slow
+def test_real_run_on_the_tiny_config(tmp_path):
+    """The whole script on the tiny config (2-iteration protocol runs, a
+    4-iteration long baseline): the staged runs start from the long
+    baseline's best checkpoint, and the analysis and table are written."""
+    tiny = osp.join(ROOT, 'tests', 'data', 'configs', 'tiny_synthetic.py')
+    syn = str(tmp_path / 'syn')
+    extra = f'--config {tiny} --num-test 4 --val-evals 2 --cfg-options ' + ' '.join(
+        f'{k}.dataset.data_root={syn}' for k in ('train', 'val', 'test'))
+    env = dict(os.environ, OUT=str(tmp_path), ITERS='2', LONG_ITERS='4', VAL_EVALS='2',
+               SEEDS='0', PRETRAIN_ITERS='2', TASKS='semseg depth', EXTRA=extra,
+               MPLBACKEND='Agg')
+    proc = subprocess.run(['bash', SCRIPT], capture_output=True, text=True, timeout=900, env=env)
+    assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
+    c = tmp_path / 'converged'
+    long = json.loads((c / 'mtl_seed0' / 'test_metrics.json').read_text())
+    assert long['checkpoint_iter'] in (2.0, 4.0)
+    best = glob.glob(str(c / 'mtl_seed0' / 'best_*.pth'))
+    assert len(best) == 1
+    for method in ('stagewise', 'mtl_finetune'):
+        log = ''.join(open(p).read() for p in glob.glob(str(c / f'{method}_seed0' / '*' / '*.log')))
+        assert f'Load checkpoint from {best[0]}' in log, method
+        assert (c / f'{method}_seed0' / 'test_metrics.json').is_file()
+    summary = json.loads((c / 'refinement' / 'refinement_summary.json').read_text())
+    assert summary
+    table = (c / 'delta_m_table.md').read_text()
+    for row in ('MTL baseline, 4 iterations', 'stage-wise refinement (+1 iterations)',
+                'control: head fine-tuning (+1 iterations)'):
+        assert f'| {row} |' in table
