@@ -37,6 +37,15 @@ def test_steps_in_order_with_the_environment_settings(tmp_path):
     last = steps[10]
     assert f'--stl {tmp_path}/runs/onelabel/seed{{seed}}/stl_*/test_metrics.json' in last
     assert 'stage-wise refinement (+300 iterations)' in last and 'MTL baseline, 2400 iter' in last
+    assert '--splits onelabel ' in table and f'--out {tmp_path}/table_staged_onelabel' in table
+
+
+def test_another_label_setting_gets_its_own_folders(tmp_path):
+    steps = _dry_run(tmp_path, SEEDS='1', SPLIT='randomlabels')
+    assert '--splits randomlabels ' in steps[0]
+    c = f'{tmp_path}/converged_randomlabels'
+    assert f'worker {c}/stagewise_seed1.py' in steps[2]
+    assert f'--stl {tmp_path}/runs/randomlabels/seed{{seed}}/stl_' in steps[-2]
 
 
 def test_finished_runs_are_not_run_again(tmp_path):

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Stage-wise refinement on a *converged* first stage, against its control, under the benchmark protocol:
 #
-#   1. the protocol's one-label table at ITERS iterations with the single-task models, the MTL baseline and the
+#   1. the protocol's table (label setting SPLIT) at ITERS iterations with the single-task models, the MTL baseline and the
 #      two staged methods (`stagewise`, `mtl_finetune`), through tools/run_experiments.py;
 #   2. per seed, the MTL baseline of that table trained LONG_ITERS iterations instead (same Adam learning rate,
 #      poly decay over the longer run, VAL_EVALS validations, best validation checkpoint tested);
@@ -14,7 +14,9 @@
 #   OUT=work_dirs/proto_cpu bash tools/experiments/converged_first_stage.sh
 #
 # Settings (environment variables, defaults in brackets):
-#   OUT [work_dirs/protocol]   output folder: runs/ (step 1), converged/ (steps 2-4)
+#   OUT [work_dirs/protocol]   output folder: runs/ (step 1), converged/ (steps 2-4; converged_<SPLIT>/
+#                              for another SPLIT than onelabel)
+#   SPLIT [onelabel]           label setting: onelabel, randomlabels, full or frac<P>
 #   JOBS [2]                   runs at a time in step 1
 #   ITERS [1000]               iterations of the protocol's runs (the staged ones train ITERS/2)
 #   LONG_ITERS [4000]          iterations of the long MTL baseline
@@ -40,7 +42,9 @@ TASKS=${TASKS:-"semseg depth normal"}
 EXTRA=${EXTRA:-}
 DRY_RUN=${DRY_RUN:-0}
 PY=${PYTHON:-python}
+SPLIT=${SPLIT:-onelabel}
 C="$OUT/converged"
+[ "$SPLIT" = onelabel ] || C="$OUT/converged_$SPLIT"
 
 START=$(date +%s)
 step() {  # step NAME COMMAND...
@@ -64,11 +68,11 @@ best() {  # best RUN_DIR: its best validation checkpoint
 
 # shellcheck disable=SC2086  # word splitting of the lists is intended
 step table "$PY" tools/run_experiments.py --tasks $TASKS --seeds $SEEDS --iters "$ITERS" --jobs "$JOBS" \
-    --work-dir "$OUT/runs" --protocol pretrained --pretrain-iters "$PRETRAIN_ITERS" --splits onelabel \
-    --methods mtl stagewise mtl_finetune --out "$OUT/table_staged" $EXTRA
+    --work-dir "$OUT/runs" --protocol pretrained --pretrain-iters "$PRETRAIN_ITERS" --splits "$SPLIT" \
+    --methods mtl stagewise mtl_finetune --out "$OUT/table_staged_$SPLIT" $EXTRA
 dirs=()
 for seed in $SEEDS; do
-    runs="$OUT/runs/onelabel/seed${seed}"
+    runs="$OUT/runs/$SPLIT/seed${seed}"
     wd="$C/mtl_seed${seed}"
     [ -f "$wd/test_metrics.json" ] || write "$wd.py" "_base_ = ['$(realpath -m "$runs/mtl/run_config.py")']
 train_cfg = dict(max_iters=$LONG_ITERS, val_interval=$(( LONG_ITERS / VAL_EVALS )))
@@ -92,7 +96,7 @@ done
 step refinement "$PY" tools/analyze_refinement.py --summarize "${dirs[@]}" --out "$C/refinement"
 # shellcheck disable=SC2086
 step delta_m_table "$PY" tools/analysis_tools/delta_m_table.py --seeds $SEEDS --tasks $TASKS \
-    --stl "$OUT/runs/onelabel/seed{seed}/stl_*/test_metrics.json" \
+    --stl "$OUT/runs/$SPLIT/seed{seed}/stl_*/test_metrics.json" \
     --row "MTL baseline, $LONG_ITERS iterations=$C/mtl_seed{seed}/test_metrics.json" \
     --row "stage-wise refinement (+$(( ITERS / 2 )) iterations)=$C/stagewise_seed{seed}/test_metrics.json" \
     --row "control: head fine-tuning (+$(( ITERS / 2 )) iterations)=$C/mtl_finetune_seed{seed}/test_metrics.json" \
