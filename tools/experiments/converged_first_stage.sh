@@ -46,16 +46,8 @@ SPLIT=${SPLIT:-onelabel}
 C="$OUT/converged"
 [ "$SPLIT" = onelabel ] || C="$OUT/converged_$SPLIT"
 
-START=$(date +%s)
-step() {  # step NAME COMMAND...
-    local name=$1 t0
-    shift
-    echo "== ${name}: $*"
-    [ "$DRY_RUN" = 1 ] && return 0
-    t0=$(date +%s)
-    "$@"
-    echo "== ${name}: $(( $(date +%s) - t0 )) s (total $(( ($(date +%s) - START) / 60 )) min)"
-}
+# shellcheck source=tools/experiments/steps.sh
+source tools/experiments/steps.sh
 write() {  # write FILE TEXT: a config file (printed only in a dry run)
     [ "$DRY_RUN" = 1 ] && return 0
     mkdir -p "$(dirname "$1")"

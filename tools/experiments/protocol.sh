@@ -37,16 +37,8 @@ EXTRA=${EXTRA:-}
 DRY_RUN=${DRY_RUN:-0}
 PY=${PYTHON:-python}
 
-START=$(date +%s)
-step() {  # step NAME COMMAND...
-    local name=$1 t0
-    shift
-    echo "== ${name}: $*"
-    [ "$DRY_RUN" = 1 ] && return 0
-    t0=$(date +%s)
-    "$@"
-    echo "== ${name}: $(( $(date +%s) - t0 )) s (total $(( ($(date +%s) - START) / 60 )) min)"
-}
+# shellcheck source=tools/experiments/steps.sh
+source tools/experiments/steps.sh
 
 # shellcheck disable=SC2206  # word splitting of the lists is intended
 COMMON=(--config "$CONFIG" --tasks $TASKS --seeds $SEEDS --iters "$ITERS" --jobs "$JOBS"
