@@ -7,6 +7,7 @@ import os.path as osp
 import subprocess
 
 import pytest
+import torch
 
 ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 SCRIPT = osp.join(ROOT, 'tools', 'experiments', 'converged_first_stage.sh')
@@ -79,6 +80,28 @@ def test_real_run_on_the_tiny_config(tmp_path):
         log = ''.join(open(p).read() for p in glob.glob(str(c / f'{method}_seed0' / '*' / '*.log')))
         assert f'Load checkpoint from {best[0]}' in log, method
         assert (c / f'{method}_seed0' / 'test_metrics.json').is_file()
+    # step 1's staged runs start from the protocol MTL run and keep what they freeze
+    seed = tmp_path / 'runs' / 'onelabel' / 'seed0'
+    (parent,) = glob.glob(str(seed / 'mtl' / 'best_*.pth'))
+
+    def state(path):
+        return torch.load(path, map_location='cpu', weights_only=False)['state_dict']
+
+    base = state(parent)
+    for method in ('stagewise', 'mtl_finetune'):
+        log = ''.join(open(p).read() for p in glob.glob(str(seed / method / '*' / '*.log')))
+        assert f'Load checkpoint from {parent}' in log, method
+        new = state(str(seed / method / 'iter_1.pth'))  # half of ITERS=2
+        backbone = [k for k in base if k.startswith('backbone.')]
+        assert backbone and all(torch.equal(base[k], new[k]) for k in backbone), method
+        head = [k for k in base if k.startswith('decode_head.') and base[k].is_floating_point()]
+        changed = [k for k in head if not torch.equal(base[k], new[k])]
+        if method == 'stagewise':  # first stage frozen, weights and statistics; the chain learned
+            assert changed == []
+            extra = [k for k in new if k not in base and new[k].is_floating_point()]
+            assert any(new[k].abs().sum() > 0 for k in extra)
+        else:  # the control fine-tunes the baseline's own head
+            assert changed
     summary = json.loads((c / 'refinement' / 'refinement_summary.json').read_text())
     assert summary
     table = (c / 'delta_m_table.md').read_text()

@@ -93,43 +93,6 @@ def test_table_runs_stl_and_mtl_and_writes_results(common):
     assert 'runs to do' not in log
 
 
-def test_staged_methods_continue_the_mtl_baseline(common):
-    """stagewise / mtl_finetune start from the finished MTL run of the same
-    seed (reused from the test above), train half the iterations, and keep
-    what they freeze bit-identical."""
-    import torch
-    out = str(common['tmp'] / 'staged')
-    log = _run(common['opts'] + ['--splits', 'onelabel', '--methods', 'stagewise',
-                                 'mtl_finetune', '--out', out], cwd=str(common['tmp']))
-    assert '2 runs to do' in log  # the single-task and MTL runs are reused
-    seed = common['tmp'] / 'work' / 'onelabel' / 'seed0'
-    mtl_ckpt = str(seed / 'mtl' / 'iter_2.pth')
-
-    def state(path):
-        return torch.load(path, map_location='cpu', weights_only=False)['state_dict']
-
-    base = state(mtl_ckpt)
-    for name in ('stagewise', 'mtl_finetune'):
-        text = (seed / name / 'run.log').read_text()
-        assert f'Load checkpoint from {mtl_ckpt}' in text, name
-        new = state(str(seed / name / 'iter_1.pth'))  # half of --iters 2
-        backbone = [k for k in base if k.startswith('backbone.')]
-        assert backbone and all(torch.equal(base[k], new[k]) for k in backbone), name
-        head = [k for k in base if k.startswith('decode_head.') and 'num_batches' not in k
-                and base[k].is_floating_point()]
-        changed = [k for k in head if not torch.equal(base[k], new[k])]
-        if name == 'stagewise':  # first stage frozen; only the refinement learned
-            assert changed == []
-            extra = [k for k in new if k not in base and new[k].is_floating_point()]
-            assert any(new[k].abs().sum() > 0 for k in extra)
-        else:  # the control fine-tunes the baseline's own head
-            assert changed
-    md = open(osp.join(out, 'results.md')).read()
-    for label in ('MTL baseline', 'DiffusionMTL (stage-wise: MTL baseline + refinement)',
-                  'MTL baseline + head fine-tuning (control)'):
-        assert f'| onelabel | {label} |' in md
-
-
 def test_label_efficiency_sweep(common):
     out = str(common['tmp'] / 'sweep')
     _run(common['opts'] + ['--label-fractions', '50', '100', '--methods', 'mtl',
