@@ -176,11 +176,11 @@ def resolve_with_parents(names: List[str]) -> Dict[str, MethodSpec]:
     """
     out = {s.name: s for s in resolve_methods(list(dict.fromkeys(names)))}
     todo = [s.start_from for s in out.values() if s.start_from]
+    bundled = available_methods() if todo else {}
     while todo:
         name = todo.pop()
         if name in out:
             continue
-        bundled = available_methods()
         if name not in bundled:
             users = [s.path for s in out.values() if s.start_from == name]
             raise KeyError(f'{users}: `start_from={name!r}` is not a bundled method; '

@@ -9,7 +9,6 @@ independently per task).
 import glob
 import os
 import os.path as osp
-import re
 from dataclasses import dataclass, field
 from typing import Dict, Iterable, List, NamedTuple, Optional, Sequence, Tuple
 
@@ -250,12 +249,14 @@ def start_checkpoint(settings: ExperimentSettings, run: RunSpec) -> str:
     if len(best) > 1:
         raise ValueError(f'{parent}: several best checkpoints {best}; '
                          f'run {run} cannot choose one')
-    last = glob.glob(osp.join(parent, 'iter_*.pth'))
+    # the newest iter_N.pth, as an auto-resume would pick it
+    from mmdmtl.engine.resume_candidates import resume_candidates
+    last = [p for p in resume_candidates(parent, parent, 'iter_{}.pth')[0] if osp.isfile(p)]
     if not last:
         raise FileNotFoundError(
             f'run {run} starts from the {spec.start_from!r} run in {parent}, '
             'which has no checkpoint (best_*.pth or iter_*.pth)')
-    return max(last, key=lambda p: int(re.search(r'iter_(\d+)', osp.basename(p)).group(1)))
+    return last[0]
 
 
 def prepare_run(settings: ExperimentSettings,
@@ -273,7 +274,7 @@ def prepare_run(settings: ExperimentSettings,
     if osp.isfile(out_json) and not settings.force:
         return None
     os.makedirs(wd, exist_ok=True)
-    iters = settings.iters if spec.start_from is None else spec.run_iters(settings.iters)
+    iters = spec.run_iters(settings.iters)  # --iters unless a staged method scales it
     cfg = build_run_cfg(settings.config, spec, run.tasks, run.split, run.seed,
                         iters, wd, split_tasks=settings.all_tasks,
                         split_dir=osp.join(settings.work_dir, 'splits'))
