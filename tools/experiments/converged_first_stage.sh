@@ -1,12 +1,12 @@
 #!/usr/bin/env bash
 # Stage-wise refinement on a *converged* first stage, against its control, under the benchmark protocol:
 #
-#   1. the protocol's table (label setting SPLIT) at ITERS iterations with the single-task models, the MTL baseline and the
-#      two staged methods (`stagewise`, `mtl_finetune`), through tools/run_experiments.py;
+#   1. the protocol's table (label setting SPLIT) at ITERS iterations with the single-task models, the MTL
+#      baseline and the two staged methods (`stagewise`, `mtl_finetune`), through tools/run_experiments.py;
 #   2. per seed, the MTL baseline of that table trained LONG_ITERS iterations instead (same Adam learning rate,
 #      poly decay over the longer run, VAL_EVALS validations, best validation checkpoint tested);
 #   3. per seed, the `stagewise` and `mtl_finetune` run configs of step 1 started from that long baseline's best
-#      checkpoint instead (same STAGE iterations, schedule and checkpoint choice);
+#      checkpoint instead (same ITERS/2 iterations, schedule and checkpoint choice);
 #   4. refined against initial predictions of every stage-wise run and their summary
 #      (tools/analyze_refinement.py), and the method table with Δm against the single-task models of step 1
 #      (tools/analysis_tools/delta_m_table.py).
