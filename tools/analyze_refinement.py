@@ -13,7 +13,16 @@ and print a table with the headline metric of every task (and the change
 from ``initial``), plus a JSON file with all metrics::
 
     python tools/analyze_refinement.py CONFIG CHECKPOINT [--out DIR]
-        [--cfg-options k=v ...]
+        [--split {test,val}] [--cfg-options k=v ...]
+
+``--split val`` evaluates on the config's validation set instead (its
+``val_dataloader`` / ``val_evaluator``), where choices may be made without
+touching the test set. It also writes ``output_choice.json``: per task,
+``'final'`` where the refined map is at least as good as the initial one on
+validation, else ``'initial'``, and prints the ``--cfg-options`` that make
+``tools/test.py`` output that choice (``model.test_cfg.output``). This keeps
+a task's initial map where the refinement does not help it; it does not make
+the refinement better.
 
 Over several runs (e.g. the seeds of one method), summarise earlier
 analyses: mean ± std of every mode and the paired change of the refined
@@ -57,6 +66,38 @@ def evaluate(cfg: Config, checkpoint: str, work_dir: str, mode: Dict) -> Dict[st
     return {k: float(v) for k, v in metrics.items() if isinstance(v, (int, float))}
 
 
+def use_split(cfg: Config, split: str, source: str) -> Config:
+    """``cfg`` with its test loop on ``split``: unchanged for ``'test'``; for
+    ``'val'`` the test dataloader and evaluator become the validation ones.
+
+    Raises:
+        SystemExit: ``split='val'`` and ``source`` (the config file) has no
+            ``val_dataloader`` or ``val_evaluator``.
+    """
+    if split == 'test':
+        return cfg
+    missing = [k for k in ('val_dataloader', 'val_evaluator') if not cfg.get(k)]
+    if missing:
+        raise SystemExit(f'{source}: --split val needs {" and ".join(missing)} in the config')
+    cfg = cfg.copy()
+    cfg.test_dataloader = cfg.val_dataloader
+    cfg.test_evaluator = cfg.val_evaluator
+    return cfg
+
+
+def choose_outputs(results: Dict[str, Dict[str, float]], tasks) -> Dict[str, str]:
+    """Per task, ``'final'`` where the refined map (mode ``final``) scores at
+    least as well as the initial one on its headline metric, else
+    ``'initial'``."""
+    choice = {}
+    for t in tasks:
+        key, higher = HEADLINE[t]
+        refined, initial = results['final'][key], results['initial'][key]
+        better = refined >= initial if higher else refined <= initial
+        choice[t] = 'final' if better else 'initial'
+    return choice
+
+
 def summarize(dirs, out: str) -> None:
     """Write ``refinement_summary.md`` / ``.json`` in ``out`` from the
     ``refinement.json`` files in ``dirs`` (one per run)."""
@@ -95,6 +136,9 @@ def main(argv=None) -> None:
                    'summarise them instead of evaluating a checkpoint')
     p.add_argument('--out', default=None, help='folder for refinement.json / .md '
                    '(default: next to the checkpoint)')
+    p.add_argument('--split', choices=('test', 'val'), default='test',
+                   help='evaluate on the test set (default) or on the validation set, '
+                   'where the per-task output choice is made (output_choice.json)')
     p.add_argument('--cfg-options', nargs='+', action=DictAction)
     args = p.parse_args(argv)
     if args.summarize:
@@ -119,6 +163,7 @@ def main(argv=None) -> None:
                          'DiffusionMTLHead; there is no refinement to analyse')
     if not osp.isfile(args.checkpoint):
         raise SystemExit(f'checkpoint not found: {args.checkpoint}')
+    cfg = use_split(cfg, args.split, args.config)
     init_default_scope(cfg.get('default_scope', 'mmseg'))
     out = args.out or osp.dirname(osp.abspath(args.checkpoint))
     os.makedirs(out, exist_ok=True)
@@ -132,7 +177,8 @@ def main(argv=None) -> None:
     cols = ' | '.join(f'{HEADLINE[t][0]} {"↑" if HEADLINE[t][1] else "↓"}' for t in tasks)
     lines = [f'Checkpoint `{args.checkpoint}` (variant {head.get("variant", "feature")}, '
              f'refine_mode {head.get("refine_mode", "direct")}, '
-             f'T={head.get("num_timesteps", 2)}); in brackets: change from `initial`.', '',
+             f'T={head.get("num_timesteps", 2)}), {args.split} set; in brackets: change from '
+             '`initial`.', '',
              f'| predictions | {cols} |', '|---|' + '---|' * len(tasks)]
     base = results['initial']
     for name, met in results.items():
@@ -142,6 +188,16 @@ def main(argv=None) -> None:
             diff = met[key] - base[key]
             cells.append(f'{met[key]:.4f}' + ('' if name == 'initial' else f' ({diff:+.4f})'))
         lines.append(f'| {name} | ' + ' | '.join(cells) + ' |')
+    if args.split == 'val':
+        choice = choose_outputs(results, tasks)
+        with open(osp.join(out, 'output_choice.json'), 'w') as f:
+            json.dump(choice, f, indent=1)
+        kept = [t for t, m in choice.items() if m == 'initial']
+        opts = ' '.join(f'model.test_cfg.output.{t}=initial' for t in kept)
+        lines += ['', 'Per-task output chosen on this validation set (output_choice.json): '
+                  + ', '.join(f'{t}: {m}' for t, m in choice.items()) + '.',
+                  f'Test with it: `tools/test.py CONFIG CHECKPOINT --cfg-options {opts}`'
+                  if kept else 'The refined map is kept for every task.']
     md = '\n'.join(lines) + '\n'
     with open(osp.join(out, 'refinement.md'), 'w') as f:
         f.write(md)

@@ -138,6 +138,30 @@ def test_predict_initial_output_skips_the_refinement():
         head.predict(feats, [], dict(output='both'), size=(H, W))
 
 
+def test_predict_output_per_task_mixes_initial_and_refined_maps():
+    """test_cfg.output as a dict: each task gets the map it names (the
+    refined one for missing tasks), equal to the all-'final' / all-'initial'
+    outputs of that task; unknown tasks and modes fail, naming them."""
+    torch.manual_seed(0)
+    feats = fake_feats(2, H, W)
+    head = build(head_cfg(test_noise='none')).eval()
+    with torch.no_grad():
+        init = head.predict(feats, [], dict(output='initial'), size=(H, W))
+        final = head.predict(feats, [], dict(output='final'), size=(H, W))
+        mixed = head.predict(feats, [], dict(output=dict(depth='initial', normal='initial')),
+                             size=(H, W))
+    for t in TASKS:
+        want = init[t] if t in ('depth', 'normal') else final[t]
+        torch.testing.assert_close(mixed[t], want, msg=t)
+    assert not torch.allclose(init['depth'], final['depth'])  # the choice matters
+    assert head.output_modes(dict(semseg='initial')) == {
+        t: 'initial' if t == 'semseg' else 'final' for t in TASKS}
+    with pytest.raises(ValueError, match=r"names \['sal'\], which this head does not"):
+        head.predict(feats, [], dict(output=dict(sal='initial')), size=(H, W))
+    with pytest.raises(ValueError, match="got 'refined' for depth"):
+        head.predict(feats, [], dict(output=dict(depth='refined')), size=(H, W))
+
+
 def test_task_without_labels_in_batch_gives_zero_loss():
     head = build(head_cfg()).train()
     samples = make_samples(2, H, W, TASKS, labelled=[['semseg'], ['semseg']])

@@ -108,6 +108,30 @@ def test_analyze_refinement_tool(trained, tmp_path):
     assert '| initial |' in log and 'depth/absErr ↓' in log
 
 
+def test_analyze_refinement_on_the_validation_set_chooses_outputs(trained, tmp_path):
+    """--split val evaluates on val_dataloader (a test set that cannot be
+    built is never touched) and writes the per-task choice of refined or
+    initial map, consistent with the metrics it measured."""
+    out = str(tmp_path / 'analysis_val')
+    log = _run([osp.join(ROOT, 'tools', 'analyze_refinement.py'), TINY,
+                osp.join(trained['work'], 'iter_4.pth'), '--out', out, '--split', 'val',
+                '--cfg-options', 'test_dataloader.dataset.type=NoSuchDataset']
+               + _data_opts(trained['data_root'])[:2], cwd=str(tmp_path))
+    res = json.load(open(osp.join(out, 'refinement.json')))
+    choice = json.load(open(osp.join(out, 'output_choice.json')))
+    assert set(choice) == {'semseg', 'depth', 'normal', 'edge'}
+    for task, (key, higher) in {'semseg': ('semseg/mIoU', True), 'depth': ('depth/absErr', False),
+                                'normal': ('normal/mean', False),
+                                'edge': ('edge/odsF', True)}.items():
+        gain = res['final'][key] - res['initial'][key]
+        not_worse = gain >= 0 if higher else gain <= 0
+        assert choice[task] == ('final' if not_worse else 'initial'), task
+    kept = [t for t, m in choice.items() if m == 'initial']
+    for t in kept:
+        assert f'model.test_cfg.output.{t}=initial' in log
+    assert 'val set' in log
+
+
 def test_quickstart_tool_writes_results_with_trivial_floor(tmp_path):
     """tools/quickstart.py (on the tiny config, 2 iterations): trains, tests,
     draws one picture per validation image and writes results.md with the

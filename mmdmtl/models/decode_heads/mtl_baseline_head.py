@@ -1,6 +1,6 @@
 """Multi-task baseline head: shared fusion, per-task decoders and heads."""
 import copy
-from typing import Dict, List, Optional, Sequence, Tuple
+from typing import Dict, List, Optional, Sequence, Tuple, Union
 
 import torch
 from mmengine.model import BaseModule
@@ -265,6 +265,10 @@ class MTLBaselineHead(BaseDecodeHead):
                 the preliminary decoders' (initial) predictions instead of the
                 final ones (default ``'final'``), to measure what a
                 refinement head adds (``tools/analyze_refinement.py``).
+                ``output`` may also be a ``{task: 'final' | 'initial'}``
+                dict (missing tasks: ``'final'``), e.g. to keep a task's
+                initial map where the refinement does not help it on
+                validation (``tools/analyze_refinement.py --split val``).
             size: Output (H, W).
 
         Returns:
@@ -276,19 +280,39 @@ class MTLBaselineHead(BaseDecodeHead):
             meta = batch_img_metas[0]
             size = meta['img_shape'] if isinstance(meta['img_shape'], torch.Size) else \
                 meta.get('pad_shape', meta['img_shape'])[:2]
-        output = (test_cfg or {}).get('output', 'final')
-        if output == 'final':
-            final = self.forward(inputs)['final']
-        elif output == 'initial':
+        modes = self.output_modes((test_cfg or {}).get('output', 'final'))
+        if all(m == 'initial' for m in modes.values()):
             final = self.preliminary(inputs)[1]
         else:
-            raise ValueError(f"{type(self).__name__}: test_cfg.output must be 'final' or "
-                             f"'initial', got {output!r}")
+            outs = self.forward(inputs)
+            final = {t: outs['final' if modes[t] == 'final' else 'init'][t]
+                     for t in self.task_names}
         return {
             t: self.activate(
                 t, resize(final[t], size=tuple(size), mode='bilinear',
                           align_corners=self.align_corners)) for t in self.task_names
         }
+
+    def output_modes(self, output: Union[str, Dict[str, str]]) -> Dict[str, str]:
+        """``{task: 'final' | 'initial'}`` from ``test_cfg.output``: one mode
+        for every task, or a dict per task (missing tasks: ``'final'``).
+
+        Raises:
+            ValueError: a mode other than ``'final'``/``'initial'``, or a
+                task the head does not predict (both named).
+        """
+        name = type(self).__name__
+        per_task = dict(output) if isinstance(output, dict) else \
+            {t: output for t in self.task_names}
+        unknown = sorted(set(per_task) - set(self.task_names))
+        if unknown:
+            raise ValueError(f'{name}: test_cfg.output names {unknown}, which this head does '
+                             f'not predict (tasks: {list(self.task_names)})')
+        for t, m in per_task.items():
+            if m not in ('final', 'initial'):
+                raise ValueError(f"{name}: test_cfg.output must be 'final' or 'initial' "
+                                 f"(or a dict of them per task), got {m!r} for {t}")
+        return {t: per_task.get(t, 'final') for t in self.task_names}
 
     # --------------------------------------------------------------------- loss
     def loss(self, inputs: Sequence[Tensor], batch_data_samples: Sequence, train_cfg=None,
