@@ -20,9 +20,11 @@ from ``initial``), plus a JSON file with all metrics::
 touching the test set. It also writes ``output_choice.json``: per task,
 ``'final'`` where the refined map is at least as good as the initial one on
 validation, else ``'initial'``, and prints the ``--cfg-options`` that make
-``tools/test.py`` output that choice (``model.test_cfg.output``). This keeps
-a task's initial map where the refinement does not help it; it does not make
-the refinement better.
+``tools/test.py`` output that choice (``model.test_cfg.output``);
+``--test-choice`` also evaluates that choice on the test set
+(``test_metrics_choice.json``, the format of the runner's
+``test_metrics.json``). This keeps a task's initial map where the refinement
+does not help it; it does not make the refinement better.
 
 Over several runs (e.g. the seeds of one method), summarise earlier
 analyses: mean ± std of every mode and the paired change of the refined
@@ -32,6 +34,7 @@ refinement helps (``refinement_summary.md`` / ``.json`` in ``--out``)::
     python tools/analyze_refinement.py --summarize DIR [DIR ...] --out OUT
 """
 import argparse
+import copy
 import json
 import os
 import os.path as osp
@@ -53,7 +56,7 @@ MODES = {
 def evaluate(cfg: Config, checkpoint: str, work_dir: str, mode: Dict) -> Dict[str, float]:
     """Test metrics of ``checkpoint`` with the head/test settings of ``mode``."""
     from mmdmtl.registry import RUNNERS
-    cfg = cfg.copy()
+    cfg = copy.deepcopy(cfg)  # the modes must not leak into each other's configs
     cfg.model.test_cfg = dict(cfg.model.get('test_cfg') or {}, output=mode['output'])
     if 'test_noise' in mode:
         cfg.model.decode_head.test_noise = mode['test_noise']
@@ -139,6 +142,9 @@ def main(argv=None) -> None:
     p.add_argument('--split', choices=('test', 'val'), default='test',
                    help='evaluate on the test set (default) or on the validation set, '
                    'where the per-task output choice is made (output_choice.json)')
+    p.add_argument('--test-choice', action='store_true',
+                   help='with --split val: also evaluate the chosen per-task output on the '
+                   'test set (test_metrics_choice.json)')
     p.add_argument('--cfg-options', nargs='+', action=DictAction)
     args = p.parse_args(argv)
     if args.summarize:
@@ -150,6 +156,8 @@ def main(argv=None) -> None:
         return
     if not (args.config and args.checkpoint):
         p.error('CONFIG and CHECKPOINT are required (or --summarize DIR ...)')
+    if args.test_choice and args.split != 'val':
+        p.error('--test-choice needs --split val (the choice is made on validation)')
 
     from mmengine.registry import init_default_scope
 
@@ -163,7 +171,7 @@ def main(argv=None) -> None:
                          'DiffusionMTLHead; there is no refinement to analyse')
     if not osp.isfile(args.checkpoint):
         raise SystemExit(f'checkpoint not found: {args.checkpoint}')
-    cfg = use_split(cfg, args.split, args.config)
+    test_cfg, cfg = cfg, use_split(cfg, args.split, args.config)
     init_default_scope(cfg.get('default_scope', 'mmseg'))
     out = args.out or osp.dirname(osp.abspath(args.checkpoint))
     os.makedirs(out, exist_ok=True)
@@ -198,6 +206,14 @@ def main(argv=None) -> None:
                   + ', '.join(f'{t}: {m}' for t, m in choice.items()) + '.',
                   f'Test with it: `tools/test.py CONFIG CHECKPOINT --cfg-options {opts}`'
                   if kept else 'The refined map is kept for every task.']
+        if args.test_choice:
+            print('[analyze_refinement] evaluating the choice on the test set', flush=True)
+            met = evaluate(test_cfg, args.checkpoint,
+                           osp.join(out, 'refinement_work', 'choice_test'), dict(output=choice))
+            with open(osp.join(out, 'test_metrics_choice.json'), 'w') as f:
+                json.dump(met, f, indent=1)
+            lines += ['', 'Test set with this choice (test_metrics_choice.json): ' + ', '.join(
+                f'{HEADLINE[t][0]} {met[HEADLINE[t][0]]:.4f}' for t in tasks) + '.']
     md = '\n'.join(lines) + '\n'
     with open(osp.join(out, 'refinement.md'), 'w') as f:
         f.write(md)

@@ -109,27 +109,38 @@ def test_analyze_refinement_tool(trained, tmp_path):
 
 
 def test_analyze_refinement_on_the_validation_set_chooses_outputs(trained, tmp_path):
-    """--split val evaluates on val_dataloader (a test set that cannot be
-    built is never touched) and writes the per-task choice of refined or
-    initial map, consistent with the metrics it measured."""
-    out = str(tmp_path / 'analysis_val')
-    log = _run([osp.join(ROOT, 'tools', 'analyze_refinement.py'), TINY,
-                osp.join(trained['work'], 'iter_4.pth'), '--out', out, '--split', 'val',
-                '--cfg-options', 'test_dataloader.dataset.type=NoSuchDataset']
-               + _data_opts(trained['data_root'])[:2], cwd=str(tmp_path))
-    res = json.load(open(osp.join(out, 'refinement.json')))
+    """--split val evaluates on val_dataloader (here 3 of the 6 images, so
+    its metrics differ from the test set's), writes the per-task choice of
+    refined or initial map consistent with what it measured there, and
+    --test-choice tests that choice: every task's test metric equals the
+    test-set analysis of the mode chosen for it."""
+    ckpt = osp.join(trained['work'], 'iter_4.pth')
+    tool = osp.join(ROOT, 'tools', 'analyze_refinement.py')
+    _run([tool, TINY, ckpt, '--out', str(tmp_path / 'test'), '--cfg-options']
+         + _data_opts(trained['data_root']), cwd=str(tmp_path))
+    out = str(tmp_path / 'val')
+    log = _run([tool, TINY, ckpt, '--out', out, '--split', 'val', '--test-choice',
+                '--cfg-options', 'val_dataloader.dataset.indices=3']
+               + _data_opts(trained['data_root']), cwd=str(tmp_path))
+    on_test = json.load(open(tmp_path / 'test' / 'refinement.json'))
+    on_val = json.load(open(osp.join(out, 'refinement.json')))
     choice = json.load(open(osp.join(out, 'output_choice.json')))
+    tested = json.load(open(osp.join(out, 'test_metrics_choice.json')))
+    assert on_val['initial']['semseg/mIoU'] != on_test['initial']['semseg/mIoU']
     assert set(choice) == {'semseg', 'depth', 'normal', 'edge'}
-    for task, (key, higher) in {'semseg': ('semseg/mIoU', True), 'depth': ('depth/absErr', False),
-                                'normal': ('normal/mean', False),
-                                'edge': ('edge/odsF', True)}.items():
-        gain = res['final'][key] - res['initial'][key]
+    headline = {'semseg': ('semseg/mIoU', True), 'depth': ('depth/absErr', False),
+                'normal': ('normal/mean', False), 'edge': ('edge/odsF', True)}
+    for task, (key, higher) in headline.items():
+        gain = on_val['final'][key] - on_val['initial'][key]
         not_worse = gain >= 0 if higher else gain <= 0
         assert choice[task] == ('final' if not_worse else 'initial'), task
-    kept = [t for t, m in choice.items() if m == 'initial']
-    for t in kept:
+        mode = 'final' if choice[task] == 'final' else 'initial'
+        assert tested[key] == pytest.approx(on_test[mode][key], rel=1e-6, abs=1e-9), task
+    for t in (t for t, m in choice.items() if m == 'initial'):
         assert f'model.test_cfg.output.{t}=initial' in log
-    assert 'val set' in log
+    assert 'val set' in log and 'Test set with this choice' in log
+    with pytest.raises(AssertionError, match='--test-choice needs --split val'):
+        _run([tool, TINY, ckpt, '--test-choice'], cwd=str(tmp_path))
 
 
 def test_quickstart_tool_writes_results_with_trivial_floor(tmp_path):
