@@ -25,17 +25,20 @@ def test_steps_in_order_with_the_environment_settings(tmp_path):
     names = [s.split(':')[0] for s in steps]
     assert names == ['table',
                      'mtl_2400_seed0', 'stagewise_seed0', 'mtl_finetune_seed0', 'refinement_seed0',
+                     'choice_seed0',
                      'mtl_2400_seed1', 'stagewise_seed1', 'mtl_finetune_seed1', 'refinement_seed1',
-                     'refinement', 'delta_m_table',
+                     'choice_seed1', 'refinement', 'delta_m_table',
                      f'all done in 0 min; results under {tmp_path}/converged']
     table = steps[0]
     assert '--iters 600 --jobs 3' in table and '--seeds 0 1 ' in table
     assert '--methods mtl stagewise mtl_finetune' in table and '--protocol pretrained' in table
     c = f'{tmp_path}/converged'
-    assert f'mmdmtl.experiments.worker {c}/mtl_seed1.py {c}/mtl_seed1/test_metrics.json' in steps[5]
+    assert f'mmdmtl.experiments.worker {c}/mtl_seed1.py {c}/mtl_seed1/test_metrics.json' in steps[6]
     assert f'analyze_refinement.py {c}/stagewise_seed0.py {c}/stagewise_seed0/best_' in steps[4]
-    assert f'--summarize {c}/refine/seed0 {c}/refine/seed1 --out {c}/refinement' in steps[9]
-    last = steps[10]
+    assert steps[5].endswith(f'--split val --test-choice --out {c}/refine_val/seed0')
+    assert f'--summarize {c}/refine/seed0 {c}/refine/seed1 --out {c}/refinement' in steps[11]
+    last = steps[12]
+    assert f'on validation={c}/refine_val/seed{{seed}}/test_metrics_choice.json' in last
     assert f'--stl {tmp_path}/runs/onelabel/seed{{seed}}/stl_*/test_metrics.json' in last
     assert 'stage-wise refinement (+300 iterations)' in last and 'MTL baseline, 2400 iter' in last
     assert '--splits onelabel ' in table and f'--out {tmp_path}/table_staged_onelabel' in table
@@ -53,8 +56,12 @@ def test_finished_runs_are_not_run_again(tmp_path):
     done = tmp_path / 'converged' / 'mtl_seed0'
     done.mkdir(parents=True)
     (done / 'test_metrics.json').write_text('{}')
+    analysed = tmp_path / 'converged' / 'refine' / 'seed0'
+    analysed.mkdir(parents=True)
+    (analysed / 'refinement.json').write_text('{}')
     names = [s.split(':')[0] for s in _dry_run(tmp_path, SEEDS='0')]
     assert 'mtl_4000_seed0' not in names and 'stagewise_seed0' in names
+    assert 'refinement_seed0' not in names and 'choice_seed0' in names
 
 
 @pytest.mark.slow
@@ -105,6 +112,10 @@ def test_real_run_on_the_tiny_config(tmp_path):
     summary = json.loads((c / 'refinement' / 'refinement_summary.json').read_text())
     assert summary
     table = (c / 'delta_m_table.md').read_text()
+    choice = json.loads((c / 'refine_val' / 'seed0' / 'output_choice.json').read_text())
+    assert set(choice) == {'semseg', 'depth'}
+    assert (c / 'refine_val' / 'seed0' / 'test_metrics_choice.json').is_file()
     for row in ('MTL baseline, 4 iterations', 'stage-wise refinement (+1 iterations)',
+                'stage-wise, per-task output chosen on validation',
                 'control: head fine-tuning (+1 iterations)'):
         assert f'| {row} |' in table

@@ -75,6 +75,25 @@ def test_analyze_logs_plots_initial_final_and_delta_m(tmp_path):
     assert out.stat().st_size > 1000
 
 
+def test_analyze_logs_summary_of_final_against_initial_loss(tmp_path, capsys):
+    """Means from the given step on, the initial loss divided by its weight;
+    a task without an initial loss is left out; no such task at all fails."""
+    tool = load_tool('analysis_tools/analyze_logs.py')
+    recs = [dict(step=i, **{'decode.loss_depth': 0.3 if i > 2 else 9.0,
+                            'decode.loss_depth_init': 0.2 if i > 2 else 1.0,
+                            'decode.loss_semseg': 1.0}) for i in range(1, 5)]
+    series = {k: [(r['step'], r[k]) for r in recs] for k in recs[0] if k != 'step'}
+    assert tool.loss_summary(series, 3, initial_weight=0.5) == {
+        'depth': pytest.approx((0.3, 0.4, 0.75))}
+    with pytest.raises(ValueError, match='from step 9 on'):
+        tool.loss_summary(series, 9)
+    run = tmp_path / 'run'
+    _write_scalars(run / '20260101_000000' / 'vis_data' / 'scalars.json', recs)
+    tool.main([str(run), '--out', str(tmp_path / 'c.png'), '--summary-from', '3',
+               '--initial-loss-weight', '0.5', '--legend', 'sw'])
+    assert '| sw | depth | 0.3000 | 0.4000 | 0.7500 |' in capsys.readouterr().out
+
+
 def test_analyze_logs_errors_name_the_file(tmp_path):
     tool = load_tool('analysis_tools/analyze_logs.py')
     with pytest.raises(FileNotFoundError, match='no .*scalars.json under'):

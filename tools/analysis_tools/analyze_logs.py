@@ -15,6 +15,13 @@ Several logs are overlaid with ``--legend``. Example::
 
     python tools/analysis_tools/analyze_logs.py work_dirs/run1 work_dirs/run2 \\
         --legend pred feature --out curves.png
+
+``--summary-from N`` also prints, per log and task, the mean training loss of
+the final and of the initial prediction from iteration N on and their ratio
+(final / initial, the initial loss divided by ``--initial-loss-weight``, the
+head's weight of it in the logged value): below 1 where the refinement fits
+the training labels better than its input. Compare it only where both losses
+are the same loss (a task without ``refine_loss_decode``).
 """
 import argparse
 import glob
@@ -78,6 +85,28 @@ def task_losses(series: Series) -> Dict[str, Dict[str, List[Tuple[int, float]]]]
     return dict(out)
 
 
+def loss_summary(series: Series, start: int,
+                 initial_weight: float = 1.0) -> Dict[str, Tuple[float, float, float]]:
+    """``{task: (final mean, initial mean, final / initial)}`` over the
+    logged steps ``>= start`` of every task logging both losses; the initial
+    loss is divided by ``initial_weight`` first.
+
+    Raises:
+        ValueError: no task logs both losses from ``start`` on.
+    """
+    out = {}
+    for task, curves in sorted(task_losses(series).items()):
+        final = [v for step, v in curves.get('final', []) if step >= start]
+        init = [v / initial_weight for step, v in curves.get('initial', []) if step >= start]
+        if final and init:
+            f, i = sum(final) / len(final), sum(init) / len(init)
+            out[task] = (f, i, f / i if i else float('nan'))
+    if not out:
+        raise ValueError(f'analyze_logs: no task logs both decode.loss_<task> and '
+                         f'decode.loss_<task>_init from step {start} on')
+    return out
+
+
 def plot(logs: List[Series], legend: List[str], keys: List[str], out: str,
          title: Optional[str] = None) -> List[str]:
     """Draw the figure; returns the panel titles."""
@@ -124,6 +153,12 @@ def main(argv: Optional[List[str]] = None) -> List[str]:
     p.add_argument('--keys', nargs='+', default=[], help='more scalar keys to plot')
     p.add_argument('--out', default='curves.png', help='output picture')
     p.add_argument('--title')
+    p.add_argument('--summary-from', type=int, metavar='N',
+                   help='print the mean final and initial training loss per task from '
+                   'iteration N on, and their ratio')
+    p.add_argument('--initial-loss-weight', type=float, default=1.0,
+                   help="the head's initial_loss_weight (the logged initial loss is "
+                   'divided by it for the summary; default 1.0)')
     args = p.parse_args(argv)
     legend = args.legend or args.logs
     if len(legend) != len(args.logs):
@@ -131,6 +166,14 @@ def main(argv: Optional[List[str]] = None) -> List[str]:
     files = [find_scalars(x) for x in args.logs]
     panels = plot([load_scalars(f) for f in files], legend, args.keys, args.out, args.title)
     print(f'{len(panels)} panels ({", ".join(panels)}) from {", ".join(files)} -> {args.out}')
+    if args.summary_from is not None:
+        print(f'\nTraining loss from iteration {args.summary_from} on (initial loss / '
+              f'{args.initial_loss_weight:g}):\n')
+        print('| log | task | final | initial | final / initial |\n|---|---|---|---|---|')
+        for f, lab in zip(files, legend):
+            rows = loss_summary(load_scalars(f), args.summary_from, args.initial_loss_weight)
+            for task, (fin, ini, ratio) in rows.items():
+                print(f'| {lab} | {task} | {fin:.4f} | {ini:.4f} | {ratio:.4f} |')
     return panels
 
 

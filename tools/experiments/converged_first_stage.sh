@@ -8,8 +8,9 @@
 #   3. per seed, the `stagewise` and `mtl_finetune` run configs of step 1 started from that long baseline's best
 #      checkpoint instead (same ITERS/2 iterations, schedule and checkpoint choice);
 #   4. refined against initial predictions of every stage-wise run and their summary
-#      (tools/analyze_refinement.py), and the method table with Δm against the single-task models of step 1
-#      (tools/analysis_tools/delta_m_table.py).
+#      (tools/analyze_refinement.py); per stage-wise run, the per-task choice between refined and initial map made
+#      on the validation set and tested (analyze_refinement.py --split val --test-choice); the method table with Δm
+#      against the single-task models of step 1 (tools/analysis_tools/delta_m_table.py).
 #
 #   OUT=work_dirs/proto_cpu bash tools/experiments/converged_first_stage.sh
 #
@@ -26,7 +27,8 @@
 #   TASKS ["semseg depth normal"]
 #   EXTRA [""]                 more arguments for the run_experiments.py call
 #   DRY_RUN [0]                1: print the commands only
-# A run whose test_metrics.json exists is not run again (an interrupted script continues).
+# A run whose test_metrics.json exists is not run again, nor an analysis whose results exist (an interrupted
+# script continues).
 # The device is mmengine's choice: CUDA when present, else the CPU.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
@@ -82,8 +84,11 @@ work_dir = '$sd'"
             "$PY" -m mmdmtl.experiments.worker "$sd.py" "$sd/test_metrics.json"
     done
     dirs+=("$C/refine/seed${seed}")
-    step "refinement_seed${seed}" "$PY" tools/analyze_refinement.py "$C/stagewise_seed${seed}.py" \
-        "$(best "$C/stagewise_seed${seed}")" --out "${dirs[-1]}"
+    [ -f "${dirs[-1]}/refinement.json" ] || step "refinement_seed${seed}" "$PY" tools/analyze_refinement.py \
+        "$C/stagewise_seed${seed}.py" "$(best "$C/stagewise_seed${seed}")" --out "${dirs[-1]}"
+    [ -f "$C/refine_val/seed${seed}/test_metrics_choice.json" ] || step "choice_seed${seed}" \
+        "$PY" tools/analyze_refinement.py "$C/stagewise_seed${seed}.py" "$(best "$C/stagewise_seed${seed}")" \
+        --split val --test-choice --out "$C/refine_val/seed${seed}"
 done
 step refinement "$PY" tools/analyze_refinement.py --summarize "${dirs[@]}" --out "$C/refinement"
 # shellcheck disable=SC2086
@@ -91,6 +96,7 @@ step delta_m_table "$PY" tools/analysis_tools/delta_m_table.py --seeds $SEEDS --
     --stl "$OUT/runs/$SPLIT/seed{seed}/stl_*/test_metrics.json" \
     --row "MTL baseline, $LONG_ITERS iterations=$C/mtl_seed{seed}/test_metrics.json" \
     --row "stage-wise refinement (+$(( ITERS / 2 )) iterations)=$C/stagewise_seed{seed}/test_metrics.json" \
+    --row "stage-wise, per-task output chosen on validation=$C/refine_val/seed{seed}/test_metrics_choice.json" \
     --row "control: head fine-tuning (+$(( ITERS / 2 )) iterations)=$C/mtl_finetune_seed{seed}/test_metrics.json" \
     --out "$C/delta_m_table.md"
 echo "== all done in $(( ($(date +%s) - START) / 60 )) min; results under $C"
