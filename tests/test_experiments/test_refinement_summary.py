@@ -1,12 +1,10 @@
 """Summary of refined-vs-initial analyses over several runs."""
-import importlib.util
 import json
 import os.path as osp
 import subprocess
 import sys
 
 import pytest
-from mmengine.config import Config
 
 from mmdmtl.experiments.reporting import refinement_summary, refinement_summary_markdown
 
@@ -72,33 +70,3 @@ def test_cli_summarize(tmp_path):
     none = subprocess.run([sys.executable, tool, '--summarize', *dirs],
                           capture_output=True, text=True, timeout=120)
     assert none.returncode == 2 and '--summarize needs --out' in none.stderr
-
-
-def _tool():
-    spec = importlib.util.spec_from_file_location(
-        'analyze_refinement', osp.join(ROOT, 'tools', 'analyze_refinement.py'))
-    mod = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(mod)
-    return mod
-
-
-def test_output_choice_follows_each_metric_direction():
-    """Refined kept where it is not worse (higher mIoU, lower absErr, ties
-    kept), the initial map elsewhere."""
-    choose = _tool().choose_outputs
-    assert choose(RUNS[0], ['semseg', 'depth']) == dict(semseg='final', depth='final')
-    assert choose(RUNS[1], ['semseg', 'depth']) == dict(semseg='initial', depth='initial')
-    tie = {'final': {'depth/absErr': 0.5}, 'initial': {'depth/absErr': 0.5}}
-    assert choose(tie, ['depth']) == dict(depth='final')
-
-
-def test_use_split_swaps_in_the_validation_loop():
-    use_split = _tool().use_split
-    cfg = Config(dict(val_dataloader=dict(dataset=dict(seed=0)), val_evaluator=dict(type='V'),
-                      test_dataloader=dict(dataset=dict(seed=2)), test_evaluator=dict(type='T')))
-    assert use_split(cfg, 'test', 'c.py') is cfg
-    val = use_split(cfg, 'val', 'c.py')
-    assert val.test_dataloader.dataset.seed == 0 and val.test_evaluator.type == 'V'
-    assert cfg.test_dataloader.dataset.seed == 2  # the given config is left as it was
-    with pytest.raises(SystemExit, match=r'c\.py: --split val needs val_evaluator'):
-        use_split(Config(dict(val_dataloader=dict(dataset=dict()))), 'val', 'c.py')

@@ -94,6 +94,33 @@ def test_analyze_logs_summary_of_final_against_initial_loss(tmp_path, capsys):
     assert '| sw | depth | 0.3000 | 0.4000 | 0.7500 |' in capsys.readouterr().out
 
 
+def test_refinement_output_choice_follows_each_metric_direction():
+    """Refined kept where it is not worse (higher mIoU, lower absErr, ties
+    kept), the initial map elsewhere."""
+    choose = load_tool('analyze_refinement.py').choose_outputs
+    better = {'final': {'semseg/mIoU': 20.0, 'depth/absErr': 0.60},
+              'initial': {'semseg/mIoU': 19.0, 'depth/absErr': 0.62}}
+    worse = {'final': {'semseg/mIoU': 22.0, 'depth/absErr': 0.66},
+             'initial': {'semseg/mIoU': 22.5, 'depth/absErr': 0.65}}
+    assert choose(better, ['semseg', 'depth']) == dict(semseg='final', depth='final')
+    assert choose(worse, ['semseg', 'depth']) == dict(semseg='initial', depth='initial')
+    tie = {'final': {'depth/absErr': 0.5}, 'initial': {'depth/absErr': 0.5}}
+    assert choose(tie, ['depth']) == dict(depth='final')
+
+
+def test_refinement_split_swaps_in_the_validation_loop():
+    from mmengine.config import Config
+    use_split = load_tool('analyze_refinement.py').use_split
+    cfg = Config(dict(val_dataloader=dict(dataset=dict(seed=0)), val_evaluator=dict(type='V'),
+                      test_dataloader=dict(dataset=dict(seed=2)), test_evaluator=dict(type='T')))
+    assert use_split(cfg, 'test', 'c.py') is cfg
+    val = use_split(cfg, 'val', 'c.py')
+    assert val.test_dataloader.dataset.seed == 0 and val.test_evaluator.type == 'V'
+    assert cfg.test_dataloader.dataset.seed == 2  # the given config is left as it was
+    with pytest.raises(SystemExit, match=r'c\.py: --split val needs val_evaluator'):
+        use_split(Config(dict(val_dataloader=dict(dataset=dict()))), 'val', 'c.py')
+
+
 def test_analyze_logs_errors_name_the_file(tmp_path):
     tool = load_tool('analysis_tools/analyze_logs.py')
     with pytest.raises(FileNotFoundError, match='no .*scalars.json under'):
