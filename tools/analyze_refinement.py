@@ -38,7 +38,7 @@ import copy
 import json
 import os
 import os.path as osp
-from typing import Dict, Tuple
+from typing import Dict, Sequence, Tuple
 
 from mmengine.config import Config, DictAction
 
@@ -88,7 +88,7 @@ def use_split(cfg: Config, split: str, source: str) -> Config:
     return cfg
 
 
-def choose_outputs(results: Dict[str, Dict[str, float]], tasks) -> Dict[str, str]:
+def choose_outputs(results: Dict[str, Dict[str, float]], tasks: Sequence[str]) -> Dict[str, str]:
     """Per task, ``'final'`` where the refined map (mode ``final``) scores at
     least as well as the initial one on its headline metric, else
     ``'initial'``."""
@@ -96,8 +96,8 @@ def choose_outputs(results: Dict[str, Dict[str, float]], tasks) -> Dict[str, str
     for t in tasks:
         key, higher = HEADLINE[t]
         refined, initial = results['final'][key], results['initial'][key]
-        better = refined >= initial if higher else refined <= initial
-        choice[t] = 'final' if better else 'initial'
+        not_worse = refined >= initial if higher else refined <= initial
+        choice[t] = 'final' if not_worse else 'initial'
     return choice
 
 
