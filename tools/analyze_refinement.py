@@ -171,7 +171,7 @@ def main(argv=None) -> None:
                          'DiffusionMTLHead; there is no refinement to analyse')
     if not osp.isfile(args.checkpoint):
         raise SystemExit(f'checkpoint not found: {args.checkpoint}')
-    test_cfg, cfg = cfg, use_split(cfg, args.split, args.config)
+    test_set_cfg, cfg = cfg, use_split(cfg, args.split, args.config)
     init_default_scope(cfg.get('default_scope', 'mmseg'))
     out = args.out or osp.dirname(osp.abspath(args.checkpoint))
     os.makedirs(out, exist_ok=True)
@@ -208,7 +208,7 @@ def main(argv=None) -> None:
                   if kept else 'The refined map is kept for every task.']
         if args.test_choice:
             print('[analyze_refinement] evaluating the choice on the test set', flush=True)
-            met = evaluate(test_cfg, args.checkpoint,
+            met = evaluate(test_set_cfg, args.checkpoint,
                            osp.join(out, 'refinement_work', 'choice_test'), dict(output=choice))
             with open(osp.join(out, 'test_metrics_choice.json'), 'w') as f:
                 json.dump(met, f, indent=1)

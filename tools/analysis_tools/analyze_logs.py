@@ -164,14 +164,15 @@ def main(argv: Optional[List[str]] = None) -> List[str]:
     if len(legend) != len(args.logs):
         raise SystemExit(f'analyze_logs: {len(args.logs)} logs but {len(legend)} legend names')
     files = [find_scalars(x) for x in args.logs]
-    panels = plot([load_scalars(f) for f in files], legend, args.keys, args.out, args.title)
+    logs = [load_scalars(f) for f in files]
+    panels = plot(logs, legend, args.keys, args.out, args.title)
     print(f'{len(panels)} panels ({", ".join(panels)}) from {", ".join(files)} -> {args.out}')
     if args.summary_from is not None:
         print(f'\nTraining loss from iteration {args.summary_from} on (initial loss / '
               f'{args.initial_loss_weight:g}):\n')
         print('| log | task | final | initial | final / initial |\n|---|---|---|---|---|')
-        for f, lab in zip(files, legend):
-            rows = loss_summary(load_scalars(f), args.summary_from, args.initial_loss_weight)
+        for series, lab in zip(logs, legend):
+            rows = loss_summary(series, args.summary_from, args.initial_loss_weight)
             for task, (fin, ini, ratio) in rows.items():
                 print(f'| {lab} | {task} | {fin:.4f} | {ini:.4f} | {ratio:.4f} |')
     return panels
