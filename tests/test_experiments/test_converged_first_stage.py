@@ -13,11 +13,21 @@ ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 SCRIPT = osp.join(ROOT, 'tools', 'experiments', 'converged_first_stage.sh')
 
 
-def _dry_run(tmp_path, **env):
+def _dry_run(tmp_path, with_configs=False, **env):
+    """The steps of a dry run (and ``{file: text}`` of the configs it would
+    write, with ``with_configs``)."""
     proc = subprocess.run(['bash', SCRIPT], capture_output=True, text=True, timeout=60,
                           env=dict(os.environ, DRY_RUN='1', OUT=str(tmp_path), **env))
     assert proc.returncode == 0, proc.stderr
-    return [line[3:] for line in proc.stdout.splitlines() if line.startswith('== ')]
+    steps = [line[3:] for line in proc.stdout.splitlines() if line.startswith('== ')]
+    if not with_configs:
+        return steps
+    configs = {}
+    for line in proc.stdout.splitlines():
+        if line.startswith('-- '):
+            path, text = line[3:].split(': ', 1)
+            configs[path] = configs.get(path, '') + text + '\n'
+    return steps, configs
 
 
 def test_steps_in_order_with_the_environment_settings(tmp_path):
@@ -42,6 +52,46 @@ def test_steps_in_order_with_the_environment_settings(tmp_path):
     assert f'--stl {tmp_path}/runs/onelabel/seed{{seed}}/stl_*/test_metrics.json' in last
     assert 'stage-wise refinement (+300 iterations)' in last and 'MTL baseline, 2400 iter' in last
     assert '--splits onelabel ' in table and f'--out {tmp_path}/table_staged_onelabel' in table
+
+
+def test_default_staged_runs_keep_their_protocol_config(tmp_path):
+    """Without STAGE_ITERS, a staged run is its step-1 config with another
+    start: the results of the default stay reproducible."""
+    _, configs = _dry_run(tmp_path, with_configs=True, SEEDS='0')
+    c = f'{tmp_path}/converged'
+    text = configs[f'{c}/stagewise_seed0.py']
+    assert text == (f"_base_ = ['{tmp_path}/runs/onelabel/seed0/stagewise/run_config.py']\n"
+                    f"load_from = '{c}/mtl_seed0/best_mtl_delta_m_iter_N.pth'\n"
+                    f"work_dir = '{c}/stagewise_seed0'\n")
+    assert 'max_iters=4000, val_interval=500' in configs[f'{c}/mtl_seed0.py']
+
+
+def test_stage_iters_trains_the_staged_runs_longer_in_their_own_folder(tmp_path):
+    steps, configs = _dry_run(tmp_path, with_configs=True, SEEDS='0', STAGE_ITERS='2000',
+                              STAGE_VAL_EVALS='5')
+    c = f'{tmp_path}/converged'
+    s = f'{c}/stage2000'
+    names = [step.split(':')[0] for step in steps]
+    assert names[1:6] == ['mtl_4000_seed0', 'stagewise_seed0', 'mtl_finetune_seed0',
+                          'refinement_seed0', 'choice_seed0']
+    # the long baseline is shared with the default's results; the staged runs are not
+    assert f'worker {c}/mtl_seed0.py {c}/mtl_seed0/test_metrics.json' in steps[1]
+    assert f'worker {s}/stagewise_seed0.py {s}/stagewise_seed0/test_metrics.json' in steps[2]
+    assert f'worker {s}/mtl_finetune_seed0.py' in steps[3]
+    assert steps[5].endswith(f'--split val --test-choice --out {s}/refine_val/seed0')
+    assert f'--summarize {s}/refine/seed0 --out {s}/refinement' in steps[6]
+    assert 'stage-wise refinement (+2000 iterations)' in steps[7]
+    assert f'control: head fine-tuning (+2000 iterations)={s}/mtl_finetune_seed{{seed}}' in steps[7]
+    assert f'MTL baseline, 4000 iterations={c}/mtl_seed{{seed}}' in steps[7]
+    assert steps[7].endswith(f'--out {s}/delta_m_table.md')
+    for method in ('stagewise', 'mtl_finetune'):
+        text = configs[f'{s}/{method}_seed0.py']
+        assert f"load_from = '{c}/mtl_seed0/best_mtl_delta_m_iter_N.pth'" in text
+        assert 'train_cfg = dict(max_iters=2000, val_interval=400)' in text
+        assert "dict(type='PolyLR', begin=0, end=2000," in text
+        assert text.endswith(f"work_dir = '{s}/{method}_seed0'\n")
+    # the long baseline's validations are VAL_EVALS', not STAGE_VAL_EVALS'
+    assert 'max_iters=4000, val_interval=500' in configs[f'{c}/mtl_seed0.py']
 
 
 def test_another_label_setting_gets_its_own_folders(tmp_path):

@@ -6,7 +6,8 @@
 #   2. per seed, the MTL baseline of that table trained LONG_ITERS iterations instead (same Adam learning rate,
 #      poly decay over the longer run, VAL_EVALS validations, best validation checkpoint tested);
 #   3. per seed, the `stagewise` and `mtl_finetune` run configs of step 1 started from that long baseline's best
-#      checkpoint instead (same ITERS/2 iterations, schedule and checkpoint choice);
+#      checkpoint instead (their ITERS/2 iterations, schedule and checkpoint choice; with STAGE_ITERS, that many
+#      iterations, poly decay over them and STAGE_VAL_EVALS validations);
 #   4. refined against initial predictions of every stage-wise run and their summary
 #      (tools/analyze_refinement.py); per stage-wise run, the per-task choice between refined and initial map made
 #      on the validation set and tested (analyze_refinement.py --split val --test-choice); the method table with Δm
@@ -21,7 +22,11 @@
 #   JOBS [2]                   runs at a time in step 1
 #   ITERS [1000]               iterations of the protocol's runs (the staged ones train ITERS/2)
 #   LONG_ITERS [4000]          iterations of the long MTL baseline
+#   STAGE_ITERS [ITERS/2]      iterations of the staged runs on the long baseline (step 3); another value than
+#                              ITERS/2 puts steps 3-4 in <converged folder>/stage<STAGE_ITERS>/, beside the
+#                              default's results, and reuses the long baselines
 #   VAL_EVALS [8]              validations of the long MTL baseline
+#   STAGE_VAL_EVALS [VAL_EVALS] validations of the STAGE_ITERS staged runs
 #   PRETRAIN_ITERS [1000]      iterations of the shared backbone pretraining
 #   SEEDS ["0 1 2"]            training seeds
 #   TASKS ["semseg depth normal"]
@@ -37,7 +42,9 @@ OUT=${OUT:-work_dirs/protocol}
 JOBS=${JOBS:-2}
 ITERS=${ITERS:-1000}
 LONG_ITERS=${LONG_ITERS:-4000}
+STAGE_ITERS=${STAGE_ITERS:-$(( ITERS / 2 ))}
 VAL_EVALS=${VAL_EVALS:-8}
+STAGE_VAL_EVALS=${STAGE_VAL_EVALS:-$VAL_EVALS}
 PRETRAIN_ITERS=${PRETRAIN_ITERS:-1000}
 SEEDS=${SEEDS:-"0 1 2"}
 TASKS=${TASKS:-"semseg depth normal"}
@@ -47,11 +54,23 @@ PY=${PYTHON:-python}
 SPLIT=${SPLIT:-onelabel}
 C="$OUT/converged"
 [ "$SPLIT" = onelabel ] || C="$OUT/converged_$SPLIT"
+S="$C"  # steps 3-4
+stage_cfg=""  # what the staged runs of step 3 change in their step-1 configs besides the start
+if [ "$STAGE_ITERS" != $(( ITERS / 2 )) ]; then
+    S="$C/stage$STAGE_ITERS"
+    stage_cfg="train_cfg = dict(max_iters=$STAGE_ITERS, val_interval=$(( STAGE_ITERS / STAGE_VAL_EVALS > 0 ? STAGE_ITERS / STAGE_VAL_EVALS : 1 )))
+param_scheduler = [dict(type='PolyLR', begin=0, end=$STAGE_ITERS, eta_min=0.0, power=0.9, by_epoch=False)]
+default_hooks = dict(checkpoint=dict(interval=$STAGE_ITERS))
+"
+fi
 
 # shellcheck source=tools/experiments/steps.sh
 source tools/experiments/steps.sh
-write() {  # write FILE TEXT: a config file (printed only in a dry run)
-    [ "$DRY_RUN" = 1 ] && return 0
+write() {  # write FILE TEXT: a config file (a dry run prints it instead, each line after "-- FILE: ")
+    if [ "$DRY_RUN" = 1 ]; then
+        printf '%s\n' "$2" | sed "s|^|-- $1: |"
+        return 0
+    fi
     mkdir -p "$(dirname "$1")"
     printf '%s\n' "$2" > "$1"
 }
@@ -76,27 +95,27 @@ work_dir = '$wd'"
     [ -f "$wd/test_metrics.json" ] || step "mtl_${LONG_ITERS}_seed${seed}" \
         "$PY" -m mmdmtl.experiments.worker "$wd.py" "$wd/test_metrics.json"
     for method in stagewise mtl_finetune; do
-        sd="$C/${method}_seed${seed}"
+        sd="$S/${method}_seed${seed}"
         [ -f "$sd/test_metrics.json" ] || write "$sd.py" "_base_ = ['$(realpath -m "$runs/$method/run_config.py")']
 load_from = '$(best "$wd")'
-work_dir = '$sd'"
+${stage_cfg}work_dir = '$sd'"
         [ -f "$sd/test_metrics.json" ] || step "${method}_seed${seed}" \
             "$PY" -m mmdmtl.experiments.worker "$sd.py" "$sd/test_metrics.json"
     done
-    dirs+=("$C/refine/seed${seed}")
+    dirs+=("$S/refine/seed${seed}")
     [ -f "${dirs[-1]}/refinement.json" ] || step "refinement_seed${seed}" "$PY" tools/analyze_refinement.py \
-        "$C/stagewise_seed${seed}.py" "$(best "$C/stagewise_seed${seed}")" --out "${dirs[-1]}"
-    [ -f "$C/refine_val/seed${seed}/test_metrics_choice.json" ] || step "choice_seed${seed}" \
-        "$PY" tools/analyze_refinement.py "$C/stagewise_seed${seed}.py" "$(best "$C/stagewise_seed${seed}")" \
-        --split val --test-choice --out "$C/refine_val/seed${seed}"
+        "$S/stagewise_seed${seed}.py" "$(best "$S/stagewise_seed${seed}")" --out "${dirs[-1]}"
+    [ -f "$S/refine_val/seed${seed}/test_metrics_choice.json" ] || step "choice_seed${seed}" \
+        "$PY" tools/analyze_refinement.py "$S/stagewise_seed${seed}.py" "$(best "$S/stagewise_seed${seed}")" \
+        --split val --test-choice --out "$S/refine_val/seed${seed}"
 done
-step refinement "$PY" tools/analyze_refinement.py --summarize "${dirs[@]}" --out "$C/refinement"
+step refinement "$PY" tools/analyze_refinement.py --summarize "${dirs[@]}" --out "$S/refinement"
 # shellcheck disable=SC2086
 step delta_m_table "$PY" tools/analysis_tools/delta_m_table.py --seeds $SEEDS --tasks $TASKS \
     --stl "$OUT/runs/$SPLIT/seed{seed}/stl_*/test_metrics.json" \
     --row "MTL baseline, $LONG_ITERS iterations=$C/mtl_seed{seed}/test_metrics.json" \
-    --row "stage-wise refinement (+$(( ITERS / 2 )) iterations)=$C/stagewise_seed{seed}/test_metrics.json" \
-    --row "stage-wise, per-task output chosen on validation=$C/refine_val/seed{seed}/test_metrics_choice.json" \
-    --row "control: head fine-tuning (+$(( ITERS / 2 )) iterations)=$C/mtl_finetune_seed{seed}/test_metrics.json" \
-    --out "$C/delta_m_table.md"
-echo "== all done in $(( ($(date +%s) - START) / 60 )) min; results under $C"
+    --row "stage-wise refinement (+$STAGE_ITERS iterations)=$S/stagewise_seed{seed}/test_metrics.json" \
+    --row "stage-wise, per-task output chosen on validation=$S/refine_val/seed{seed}/test_metrics_choice.json" \
+    --row "control: head fine-tuning (+$STAGE_ITERS iterations)=$S/mtl_finetune_seed{seed}/test_metrics.json" \
+    --out "$S/delta_m_table.md"
+echo "== all done in $(( ($(date +%s) - START) / 60 )) min; results under $S"
