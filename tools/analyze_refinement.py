@@ -13,7 +13,7 @@ and print a table with the headline metric of every task (and the change
 from ``initial``), plus a JSON file with all metrics::
 
     python tools/analyze_refinement.py CONFIG CHECKPOINT [--out DIR]
-        [--split {test,val}] [--cfg-options k=v ...]
+        [--split {test,val}] [--disc-width W] [--cfg-options k=v ...]
 
 ``--split val`` evaluates on the config's validation set instead (its
 ``val_dataloader`` / ``val_evaluator``), where choices may be made without
@@ -25,6 +25,12 @@ validation, else ``'initial'``, and prints the ``--cfg-options`` that make
 (``test_metrics_choice.json``, the format of the runner's
 ``test_metrics.json``). This keeps a task's initial map where the refinement
 does not help it; it does not make the refinement better.
+
+``--disc-width W`` also splits the depth and normal errors at the ground
+truth's discontinuities (within ``W`` pixels of a depth jump or normal
+crease) from the rest, for every mode: a second table shows where the
+refinement changes the error (e.g. sharper boundaries than a coarse first
+stage, or a different depth scale inside regions).
 
 Over several runs (e.g. the seeds of one method), summarise earlier
 analyses: mean ± std of every mode and the paired change of the refined
@@ -67,6 +73,60 @@ def evaluate(cfg: Config, checkpoint: str, work_dir: str, mode: Dict) -> Dict[st
     runner = RUNNERS.build(cfg)
     metrics = runner.test()
     return {k: float(v) for k, v in metrics.items() if isinstance(v, (int, float))}
+
+
+#: keys of the discontinuity split: {task: (at, off)}
+DISC_KEYS = {'depth': ('depth/absErr_at_disc', 'depth/absErr_off_disc'),
+             'normal': ('normal/mean_at_disc', 'normal/mean_off_disc')}
+#: metric types that split their error at discontinuities (``disc_width``)
+DISC_METRICS = ('MTLDepthMetric', 'SurfaceNormalMetric')
+
+
+def with_disc_split(cfg: Config, width: int, required: str = 'test_evaluator') -> Config:
+    """A copy of ``cfg`` whose depth and normal metrics (in ``val_evaluator``
+    and ``test_evaluator``, alone, in a list or in a ``MultiTaskMetric``'s
+    ``task_metrics``) split their error at discontinuities (``disc_width``).
+
+    Raises:
+        SystemExit: the ``required`` evaluator has no such metric.
+    """
+    cfg = copy.deepcopy(cfg)
+    found = []
+
+    def visit(node, where):
+        if isinstance(node, (list, tuple)):
+            for sub in node:
+                visit(sub, where)
+        elif isinstance(node, dict):
+            if node.get('type') in DISC_METRICS:
+                node['disc_width'] = width
+                found.append(where)
+            visit(node.get('task_metrics', []), where)
+
+    for key in ('val_evaluator', 'test_evaluator'):
+        visit(cfg.get(key), key)
+    if required not in found:
+        raise SystemExit(f'--disc-width: {required} has no ' + ' or '.join(DISC_METRICS))
+    return cfg
+
+
+def disc_table(results: Dict[str, Dict[str, float]]) -> list:
+    """Markdown lines: per mode, the depth / normal error at and off the
+    discontinuities, with the change from ``initial``."""
+    tasks = [t for t, keys in DISC_KEYS.items() if keys[0] in results['initial']]
+    if not tasks:
+        return []
+    pct = ', '.join(f'{t} {results["initial"][f"{t}/disc_pct"]:.1f} %' for t in tasks)
+    head = ' | '.join(f'{t} at disc. | {t} off disc.' for t in tasks)
+    lines = ['', f'Errors at and off the ground truth\'s discontinuities (share of the valid '
+             f'pixels at them: {pct}); in brackets: change from `initial`.', '',
+             f'| predictions | {head} |', '|---|' + '---|' * (2 * len(tasks))]
+    base = results['initial']
+    for name, met in results.items():
+        cells = [f'{met[k]:.4f}' + ('' if name == 'initial' else f' ({met[k] - base[k]:+.4f})')
+                 for t in tasks for k in DISC_KEYS[t]]
+        lines.append(f'| {name} | ' + ' | '.join(cells) + ' |')
+    return lines
 
 
 def use_split(cfg: Config, split: str, source: str) -> Config:
@@ -145,8 +205,13 @@ def main(argv=None) -> None:
     p.add_argument('--test-choice', action='store_true',
                    help='with --split val: also evaluate the chosen per-task output on the '
                    'test set (test_metrics_choice.json)')
+    p.add_argument('--disc-width', type=int, default=None, metavar='W',
+                   help='also split the depth / normal errors at the ground truth\'s '
+                   'discontinuities (within W pixels) from the rest')
     p.add_argument('--cfg-options', nargs='+', action=DictAction)
     args = p.parse_args(argv)
+    if args.disc_width is not None and args.disc_width < 0:
+        p.error(f'--disc-width must be >= 0, got {args.disc_width}')
     if args.summarize:
         if args.config or args.checkpoint:
             p.error('--summarize takes analysis folders, not CONFIG CHECKPOINT')
@@ -171,6 +236,8 @@ def main(argv=None) -> None:
                          'DiffusionMTLHead; there is no refinement to analyse')
     if not osp.isfile(args.checkpoint):
         raise SystemExit(f'checkpoint not found: {args.checkpoint}')
+    if args.disc_width is not None:
+        cfg = with_disc_split(cfg, args.disc_width, f'{args.split}_evaluator')
     test_set_cfg, cfg = cfg, use_split(cfg, args.split, args.config)
     init_default_scope(cfg.get('default_scope', 'mmseg'))
     out = args.out or osp.dirname(osp.abspath(args.checkpoint))
@@ -196,6 +263,7 @@ def main(argv=None) -> None:
             diff = met[key] - base[key]
             cells.append(f'{met[key]:.4f}' + ('' if name == 'initial' else f' ({diff:+.4f})'))
         lines.append(f'| {name} | ' + ' | '.join(cells) + ' |')
+    lines += disc_table(results)
     if args.split == 'val':
         choice = choose_outputs(results, tasks)
         with open(osp.join(out, 'output_choice.json'), 'w') as f:

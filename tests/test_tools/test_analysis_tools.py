@@ -121,6 +121,38 @@ def test_refinement_split_swaps_in_the_validation_loop():
         use_split(Config(dict(val_dataloader=dict(dataset=dict()))), 'val', 'c.py')
 
 
+def test_refinement_disc_split_reaches_every_depth_and_normal_metric():
+    from mmengine.config import Config
+    tool = load_tool('analyze_refinement.py')
+    cfg = Config(dict(
+        val_evaluator=[dict(type='MTLDepthMetric'), dict(type='MTLIoUMetric')],
+        test_evaluator=dict(type='MultiTaskMetric', task_metrics=[
+            dict(type='SurfaceNormalMetric'), dict(type='MTLDepthMetric', min_depth=0.1)])))
+    out = tool.with_disc_split(cfg, 2)
+    assert out.val_evaluator[0].disc_width == 2 and 'disc_width' not in out.val_evaluator[1]
+    assert [m.disc_width for m in out.test_evaluator.task_metrics] == [2, 2]
+    assert out.test_evaluator.task_metrics[1].min_depth == 0.1
+    assert 'disc_width' not in cfg.test_evaluator.task_metrics[0]  # a copy
+    no_split = Config(dict(val_evaluator=dict(type='MTLDepthMetric'),
+                           test_evaluator=dict(type='MTLIoUMetric')))
+    with pytest.raises(SystemExit, match='test_evaluator has no MTLDepthMetric or '
+                       'SurfaceNormalMetric'):
+        tool.with_disc_split(no_split, 1)
+    assert tool.with_disc_split(no_split, 1, 'val_evaluator').val_evaluator.disc_width == 1
+
+
+def test_refinement_disc_table_changes_from_initial():
+    table = load_tool('analyze_refinement.py').disc_table
+    res = {m: {'depth/absErr_at_disc': a, 'depth/absErr_off_disc': b, 'depth/disc_pct': 40.0}
+           for m, a, b in (('final', 0.5, 0.3), ('initial', 0.75, 0.25))}
+    lines = table(res)
+    assert '(share of the valid pixels at them: depth 40.0 %)' in lines[1]
+    assert lines[3] == '| predictions | depth at disc. | depth off disc. |'
+    assert lines[5] == '| final | 0.5000 (-0.2500) | 0.3000 (+0.0500) |'
+    assert lines[6] == '| initial | 0.7500 | 0.2500 |'
+    assert table({'initial': {'depth/absErr': 0.5}}) == []
+
+
 def test_analyze_logs_errors_name_the_file(tmp_path):
     tool = load_tool('analysis_tools/analyze_logs.py')
     with pytest.raises(FileNotFoundError, match='no .*scalars.json under'):

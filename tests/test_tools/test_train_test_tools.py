@@ -94,18 +94,31 @@ def test_test_tool_metrics_and_pictures(trained, tmp_path):
 
 
 def test_analyze_refinement_tool(trained, tmp_path):
+    """The three modes; with --disc-width, each mode's depth and normal error
+    split at / off the ground truth's discontinuities, the two parts
+    weighted by their pixel shares giving the whole set's error."""
     out = str(tmp_path / 'analysis')
     log = _run([osp.join(ROOT, 'tools', 'analyze_refinement.py'), TINY,
-                osp.join(trained['work'], 'iter_4.pth'), '--out', out, '--cfg-options']
-               + _data_opts(trained['data_root']), cwd=str(tmp_path))
+                osp.join(trained['work'], 'iter_4.pth'), '--out', out, '--disc-width', '1',
+                '--cfg-options'] + _data_opts(trained['data_root']), cwd=str(tmp_path))
     with open(osp.join(out, 'refinement.json')) as f:
         res = json.load(f)
     assert list(res) == ['final', 'final, no noise', 'initial']
     for name in res:
         assert 'semseg/mIoU' in res[name] and 'depth/absErr' in res[name]
+        for whole, at, off, pct in (('depth/absErr', 'depth/absErr_at_disc',
+                                     'depth/absErr_off_disc', 'depth/disc_pct'),
+                                    ('normal/mean', 'normal/mean_at_disc',
+                                     'normal/mean_off_disc', 'normal/disc_pct')):
+            share = res[name][pct] / 100
+            assert 0 < share < 1, (name, pct)
+            assert share * res[name][at] + (1 - share) * res[name][off] == pytest.approx(
+                res[name][whole], rel=1e-6), (name, whole)
     # the refinement changes the predictions: some metric differs
     assert any(res['initial'][k] != res['final, no noise'][k] for k in res['initial'])
     assert '| initial |' in log and 'depth/absErr ↓' in log
+    assert "Errors at and off the ground truth's discontinuities" in log
+    assert '| predictions | depth at disc. | depth off disc. | normal at disc.' in log
 
 
 def test_analyze_refinement_on_the_validation_set_chooses_outputs(trained, tmp_path):

@@ -9,13 +9,19 @@ from .boundary import (
 )
 from .delta_m import HEADLINE_METRICS, delta_m, flatten_baselines, metric_higher_is_better
 from .depth import (
+    DEPTH_DISC_NAMES,
+    DEPTH_DISC_STAT_KEYS,
     DEPTH_METRIC_NAMES,
     DEPTH_STAT_KEYS,
+    depth_disc_metrics,
+    depth_disc_statistics,
     depth_metrics_from_statistics,
     depth_statistics,
     depth_valid_mask,
 )
+from .discontinuity import DISCONTINUITY_KINDS, discontinuity_mask
 from .normal import (
+    NORMAL_DISC_NAMES,
     NORMAL_METRIC_NAMES,
     NORMAL_THRESHOLDS,
     normal_angular_error,
@@ -27,9 +33,11 @@ from .saliency import saliency_max_f, saliency_statistics, saliency_thresholds
 __all__ = [
     'COUNT_KEYS', 'boundary_counts', 'boundary_scores', 'hed_thresholds',
     'match_boundary_pixels', 'thin_binary', 'HEADLINE_METRICS', 'delta_m', 'flatten_baselines',
-    'metric_higher_is_better', 'DEPTH_METRIC_NAMES', 'DEPTH_STAT_KEYS',
+    'metric_higher_is_better', 'DEPTH_DISC_NAMES', 'DEPTH_DISC_STAT_KEYS', 'DEPTH_METRIC_NAMES',
+    'DEPTH_STAT_KEYS', 'depth_disc_metrics', 'depth_disc_statistics',
     'depth_metrics_from_statistics', 'depth_statistics', 'depth_valid_mask',
-    'NORMAL_METRIC_NAMES', 'NORMAL_THRESHOLDS', 'normal_angular_error',
+    'DISCONTINUITY_KINDS', 'discontinuity_mask', 'NORMAL_DISC_NAMES', 'NORMAL_METRIC_NAMES',
+    'NORMAL_THRESHOLDS', 'normal_angular_error',
     'normal_metrics_from_statistics', 'normal_statistics', 'saliency_max_f',
     'saliency_statistics', 'saliency_thresholds'
 ]

@@ -24,6 +24,11 @@ DEPTH_STAT_KEYS = ('n', 'abs', 'sq', 'abs_rel', 'sq_rel', 'log_sq', 'd1', 'd2', 
                    'nonfinite')
 #: Metric names returned by :func:`depth_metrics_from_statistics`.
 DEPTH_METRIC_NAMES = ('absErr', 'rmse', 'abs_rel', 'sq_rel', 'log_rmse', 'd1', 'd2', 'd3')
+#: Order of the entries of :func:`depth_disc_statistics`.
+DEPTH_DISC_STAT_KEYS = ('disc_n', 'disc_abs', 'off_n', 'off_abs')
+#: Extra names with a discontinuity mask: absErr at / off the ground truth's
+#: discontinuities and the percentage of valid pixels at them.
+DEPTH_DISC_NAMES = ('absErr_at_disc', 'absErr_off_disc', 'disc_pct')
 
 
 def depth_valid_mask(gt: torch.Tensor,
@@ -129,4 +134,49 @@ def depth_metrics_from_statistics(stats: np.ndarray) -> Dict[str, float]:
         'd1': float(s['d1'] / n),
         'd2': float(s['d2'] / n),
         'd3': float(s['d3'] / n),
+    }
+
+
+def depth_disc_statistics(pred: torch.Tensor,
+                          gt: torch.Tensor,
+                          disc: torch.Tensor,
+                          min_depth: Optional[float] = None,
+                          max_depth: Optional[float] = None,
+                          pred_min: float = 1e-9) -> np.ndarray:
+    """Absolute error of one depth map split at the ground truth's
+    discontinuities.
+
+    Args:
+        pred, gt, min_depth, max_depth, pred_min: As :func:`depth_statistics`.
+        disc: Bool mask of ``gt``'s shape (or its last two dimensions): the
+            pixels near a discontinuity
+            (:func:`~.discontinuity.discontinuity_mask`).
+
+    Returns:
+        float64 array ordered as :data:`DEPTH_DISC_STAT_KEYS`: the number of
+        valid pixels at the discontinuities and their summed ``|p - g|``,
+        then the same off them.
+    """
+    if pred.shape != gt.shape:
+        raise ValueError(f'depth prediction shape {tuple(pred.shape)} differs from '
+                         f'ground truth shape {tuple(gt.shape)}')
+    if tuple(disc.shape) != tuple(gt.shape[-2:]) and tuple(disc.shape) != tuple(gt.shape):
+        raise ValueError(f'depth_disc_statistics: disc mask {tuple(disc.shape)} does not '
+                         f'match the map {tuple(gt.shape)}')
+    valid = depth_valid_mask(gt, min_depth, max_depth)
+    at = disc.expand_as(valid) & valid
+    off = valid & ~at
+    err = (pred.double().clamp(min=pred_min) - gt.double()).abs()
+    return np.array([float(at.sum()), float(err[at].sum()), float(off.sum()),
+                     float(err[off].sum())])
+
+
+def depth_disc_metrics(stats: np.ndarray, n: float) -> Dict[str, float]:
+    """:data:`DEPTH_DISC_NAMES` from summed :func:`depth_disc_statistics`
+    (``n``: all valid pixels; a mean is NaN where it has no pixel)."""
+    s = dict(zip(DEPTH_DISC_STAT_KEYS, np.asarray(stats, dtype=np.float64)))
+    return {
+        'absErr_at_disc': float(s['disc_abs'] / s['disc_n']) if s['disc_n'] else float('nan'),
+        'absErr_off_disc': float(s['off_abs'] / s['off_n']) if s['off_n'] else float('nan'),
+        'disc_pct': float(100.0 * s['disc_n'] / n) if n else float('nan'),
     }

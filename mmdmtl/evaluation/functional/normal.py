@@ -20,7 +20,7 @@ within-t° percentages agree. (Formerly the median cast a NaN angle to bin 0
 and counted it as a perfect 0° pixel.) A non-finite output is a failure of
 the model and must never improve a score.
 """
-from typing import Dict, List, Tuple
+from typing import Dict, List, Optional, Tuple
 
 import numpy as np
 import torch
@@ -29,6 +29,9 @@ import torch
 NORMAL_THRESHOLDS = (11.25, 22.5, 30.0)
 #: Metric names returned by :func:`normal_metrics_from_statistics`.
 NORMAL_METRIC_NAMES = ('mean', 'median', 'rmse') + tuple(f'a{t:g}' for t in NORMAL_THRESHOLDS)
+#: Extra names with a discontinuity mask: mean error at / off the ground
+#: truth's discontinuities and the percentage of valid pixels at them.
+NORMAL_DISC_NAMES = ('mean_at_disc', 'mean_off_disc', 'disc_pct')
 
 
 def normal_angular_error(pred: torch.Tensor,
@@ -68,7 +71,8 @@ def normal_angular_error(pred: torch.Tensor,
 def normal_statistics(pred: torch.Tensor,
                       gt: torch.Tensor,
                       bin_width: float = 0.01,
-                      keep_angles: bool = False) -> dict:
+                      keep_angles: bool = False,
+                      disc: Optional[torch.Tensor] = None) -> dict:
     """Additive statistics of one normal map.
 
     Args:
@@ -76,6 +80,10 @@ def normal_statistics(pred: torch.Tensor,
         gt: ``(3, H, W)`` ground-truth normals (zero vector = invalid).
         bin_width: Histogram bin width in degrees for the median.
         keep_angles: Also keep every angle (float64) for an exact median.
+        disc: Optional ``(H, W)`` bool mask of the pixels near a ground-truth
+            discontinuity (:func:`~.discontinuity.discontinuity_mask`); adds
+            the counts and angle sums at (``disc_n``, ``disc_sum``) and off
+            (``off_n``, ``off_sum``) those pixels.
 
     Returns:
         dict with ``n`` (valid pixels), ``nonfinite`` (valid pixels whose
@@ -84,9 +92,9 @@ def normal_statistics(pred: torch.Tensor,
         :data:`NORMAL_THRESHOLDS`), ``bins``/``counts`` (sparse histogram of
         the finite angles: uint16 bin indices and int32 counts, 6 bytes per
         non-empty bin, at most ~108 kB per image at the default 0.01 deg
-        bins) and, if requested, ``angles``.
+        bins), if requested ``angles`` and, with ``disc``, its four sums.
     """
-    angles, _ = normal_angular_error(pred, gt)
+    angles, valid = normal_angular_error(pred, gt)
     a = angles.cpu().numpy()
     finite = np.isfinite(a)
     af = a[finite]
@@ -103,6 +111,13 @@ def normal_statistics(pred: torch.Tensor,
         counts=counts.astype(np.int32))
     if keep_angles:
         out['angles'] = a
+    if disc is not None:
+        if tuple(disc.shape) != tuple(valid.shape):
+            raise ValueError(f'normal_statistics: disc mask {tuple(disc.shape)} does not match '
+                             f'the map {tuple(valid.shape)}')
+        at = disc[valid].cpu().numpy()
+        out.update(disc_n=int(at.sum()), disc_sum=float(a[at].sum()),
+                   off_n=int((~at).sum()), off_sum=float(a[~at].sum()))
     return out
 
 
@@ -131,13 +146,17 @@ def normal_metrics_from_statistics(stats: List[dict],
 
     Returns:
         ``mean``, ``median``, ``rmse`` (degrees) and ``a11.25``, ``a22.5``,
-        ``a30`` (percent of valid pixels with error below the threshold). All
-        NaN if the set has no valid pixel or if any valid pixel has a
+        ``a30`` (percent of valid pixels with error below the threshold);
+        when every entry has the ``disc`` sums of :func:`normal_statistics`,
+        also :data:`NORMAL_DISC_NAMES` (a mean is NaN where it has no pixel).
+        All NaN if the set has no valid pixel or if any valid pixel has a
         non-finite prediction (see the module docstring).
     """
     n = sum(s['n'] for s in stats)
+    with_disc = bool(stats) and all('disc_n' in s for s in stats)
+    names = NORMAL_METRIC_NAMES + (NORMAL_DISC_NAMES if with_disc else ())
     if n == 0 or sum(s.get('nonfinite', 0) for s in stats) > 0:
-        return {k: float('nan') for k in NORMAL_METRIC_NAMES}
+        return {k: float('nan') for k in names}
     total = sum(s['sum'] for s in stats)
     total_sq = sum(s['sum_sq'] for s in stats)
     within = np.sum([s['within'] for s in stats], axis=0)
@@ -152,5 +171,10 @@ def normal_metrics_from_statistics(stats: List[dict],
     out = dict(mean=total / n, median=median, rmse=float(np.sqrt(total_sq / n)))
     for t, c in zip(NORMAL_THRESHOLDS, within):
         out[f'a{t:g}'] = float(100.0 * c / n)
+    if with_disc:
+        for key, part in (('mean_at_disc', 'disc'), ('mean_off_disc', 'off')):
+            count = sum(s[f'{part}_n'] for s in stats)
+            out[key] = sum(s[f'{part}_sum'] for s in stats) / count if count else float('nan')
+        out['disc_pct'] = float(100.0 * sum(s['disc_n'] for s in stats) / n)
     return out
 

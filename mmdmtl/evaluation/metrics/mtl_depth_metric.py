@@ -8,11 +8,16 @@ from mmdmtl.registry import METRICS
 from mmdmtl.tasks import DepthTask
 
 from ..functional.depth import (
+    DEPTH_DISC_NAMES,
+    DEPTH_DISC_STAT_KEYS,
     DEPTH_METRIC_NAMES,
     DEPTH_STAT_KEYS,
+    depth_disc_metrics,
+    depth_disc_statistics,
     depth_metrics_from_statistics,
     depth_statistics,
 )
+from ..functional.discontinuity import discontinuity_mask
 from .base_task_metric import BaseTaskMetric
 
 
@@ -32,10 +37,21 @@ class MTLDepthMetric(BaseTaskMetric):
     to 1e-9). A NaN / inf prediction at a valid pixel makes every depth
     metric NaN and is reported in a warning (see :class:`BaseTaskMetric`).
 
+    With ``disc_width`` (pixels), three more keys split ``absErr`` at the
+    ground truth's discontinuities (adjacent depths differing by more than
+    ``disc_threshold`` of the nearer one, dilated by ``disc_width``; see
+    :mod:`mmdmtl.evaluation.functional.discontinuity`) from the rest:
+    ``absErr_at_disc``, ``absErr_off_disc`` and ``disc_pct`` (percent of
+    valid pixels at them).
+
     Args:
         min_depth: Optional minimum valid ground-truth depth.
         max_depth: Optional maximum valid ground-truth depth.
         pred_min: Lower clamp of predictions.
+        disc_width: Dilation (pixels) of the discontinuities; None (default):
+            no split.
+        disc_threshold: Relative depth jump between adjacent pixels that
+            makes a discontinuity.
         task: Task name (``'depth'``).
         collect_device: ``'cpu'`` or ``'gpu'``.
         prefix: Key prefix (default: the task name).
@@ -51,6 +67,8 @@ class MTLDepthMetric(BaseTaskMetric):
                  min_depth: Optional[float] = None,
                  max_depth: Optional[float] = None,
                  pred_min: float = 1e-9,
+                 disc_width: Optional[int] = None,
+                 disc_threshold: float = 0.05,
                  task: str = 'depth',
                  collect_device: str = 'cpu',
                  prefix: Optional[str] = None) -> None:
@@ -60,12 +78,29 @@ class MTLDepthMetric(BaseTaskMetric):
         self.min_depth = min_depth
         self.max_depth = max_depth
         self.pred_min = pred_min
+        if disc_width is not None and (int(disc_width) != disc_width or disc_width < 0):
+            raise ValueError(f'disc_width must be an integer >= 0 or None, got {disc_width}')
+        if not disc_threshold > 0:
+            raise ValueError(f'disc_threshold must be > 0, got {disc_threshold}')
+        self.disc_width = disc_width
+        self.disc_threshold = float(disc_threshold)
+        if disc_width is not None:
+            self.metric_names = DEPTH_METRIC_NAMES + DEPTH_DISC_NAMES
 
     def sample_statistics(self, pred: torch.Tensor, gt: torch.Tensor, sample: Any) -> np.ndarray:
         """Summed errors, valid-pixel and non-finite-prediction counts of one
-        image (float64, ordered as ``DEPTH_STAT_KEYS``)."""
-        return depth_statistics(pred.reshape(gt.shape).float(), gt.float(), self.min_depth,
-                                self.max_depth, self.pred_min)
+        image (float64, ordered as ``DEPTH_STAT_KEYS``), followed with
+        ``disc_width`` by its ``DEPTH_DISC_STAT_KEYS``."""
+        pred = pred.reshape(gt.shape).float()
+        stats = depth_statistics(pred, gt.float(), self.min_depth, self.max_depth,
+                                 self.pred_min)
+        if self.disc_width is None:
+            return stats
+        gt = gt.float()
+        disc = discontinuity_mask(gt.reshape(1, *gt.shape[-2:]), 'depth', self.disc_threshold,
+                                  int(self.disc_width)).reshape(gt.shape[-2:])
+        return np.concatenate([stats, depth_disc_statistics(
+            pred, gt, disc, self.min_depth, self.max_depth, self.pred_min)])
 
     def nonfinite_pixels(self, entry: np.ndarray) -> int:
         """Valid pixels with a non-finite predicted depth."""
@@ -73,5 +108,13 @@ class MTLDepthMetric(BaseTaskMetric):
 
     def summarize(self, results: List[np.ndarray]) -> dict:
         """Pooled metrics from the summed statistics."""
-        stats = np.sum(results, axis=0) if results else np.zeros(len(DEPTH_STAT_KEYS))
-        return depth_metrics_from_statistics(stats)
+        width = len(DEPTH_STAT_KEYS) + (0 if self.disc_width is None else len(DEPTH_DISC_STAT_KEYS))
+        stats = np.sum(results, axis=0) if results else np.zeros(width)
+        k = len(DEPTH_STAT_KEYS)
+        metrics = depth_metrics_from_statistics(stats[:k])
+        if self.disc_width is not None:
+            disc = depth_disc_metrics(stats[k:], stats[0])
+            if any(np.isnan(v) for v in metrics.values()):  # no pixel or non-finite
+                disc = {key: float('nan') for key in disc}
+            metrics.update(disc)
+        return metrics

@@ -6,7 +6,9 @@ import torch
 from mmdmtl.registry import METRICS
 from mmdmtl.tasks import NormalTask
 
+from ..functional.discontinuity import discontinuity_mask
 from ..functional.normal import (
+    NORMAL_DISC_NAMES,
     NORMAL_METRIC_NAMES,
     normal_metrics_from_statistics,
     normal_statistics,
@@ -43,9 +45,21 @@ class SurfaceNormalMetric(BaseTaskMetric):
         MTPSL's logged "median" column is actually an RMSE and its valid mask
         is ``sum(gt) != 0``; DiffusionMTL reports only the mean.
 
+    With ``disc_width`` (pixels), three more keys split the mean error at
+    the ground truth's discontinuities (adjacent normals more than
+    ``disc_threshold`` degrees apart, dilated by ``disc_width``; see
+    :mod:`mmdmtl.evaluation.functional.discontinuity`) from the rest:
+    ``mean_at_disc``, ``mean_off_disc`` and ``disc_pct`` (percent of valid
+    pixels at them). E.g. where a refinement helps: at boundaries, which a
+    coarse first stage blurs, or inside smooth regions.
+
     Args:
         bin_width: Histogram bin width (degrees) for the median.
         exact_median: Keep all angles and compute the exact median.
+        disc_width: Dilation (pixels) of the discontinuities; None (default):
+            no split.
+        disc_threshold: Angle (degrees) between adjacent ground-truth normals
+            that makes a discontinuity.
         task: Task name (``'normal'``).
         collect_device: ``'cpu'`` or ``'gpu'``.
         prefix: Key prefix (default: the task name).
@@ -60,6 +74,8 @@ class SurfaceNormalMetric(BaseTaskMetric):
     def __init__(self,
                  bin_width: float = 0.01,
                  exact_median: bool = False,
+                 disc_width: Optional[int] = None,
+                 disc_threshold: float = 10.0,
                  task: str = 'normal',
                  collect_device: str = 'cpu',
                  prefix: Optional[str] = None) -> None:
@@ -68,12 +84,24 @@ class SurfaceNormalMetric(BaseTaskMetric):
             raise ValueError(f'SurfaceNormalMetric evaluates normals, not {task!r}')
         if not 0 < bin_width <= 180:
             raise ValueError(f'bin_width must be in (0, 180], got {bin_width}')
+        if disc_width is not None and (int(disc_width) != disc_width or disc_width < 0):
+            raise ValueError(f'disc_width must be an integer >= 0 or None, got {disc_width}')
+        if not disc_threshold > 0:
+            raise ValueError(f'disc_threshold must be > 0 degrees, got {disc_threshold}')
         self.bin_width = float(bin_width)
         self.exact_median = exact_median
+        self.disc_width = disc_width
+        self.disc_threshold = float(disc_threshold)
+        if disc_width is not None:
+            self.metric_names = NORMAL_METRIC_NAMES + NORMAL_DISC_NAMES
 
     def sample_statistics(self, pred: torch.Tensor, gt: torch.Tensor, sample: Any) -> dict:
-        """Sums, threshold counts and the sparse angle histogram of one image."""
-        return normal_statistics(pred.float(), gt.float(), self.bin_width, self.exact_median)
+        """Sums, threshold counts and the sparse angle histogram of one image
+        (and the sums at / off its discontinuities with ``disc_width``)."""
+        disc = None if self.disc_width is None else discontinuity_mask(
+            gt, 'normal', self.disc_threshold, int(self.disc_width))
+        return normal_statistics(pred.float(), gt.float(), self.bin_width, self.exact_median,
+                                 disc=disc)
 
     def nonfinite_pixels(self, entry: dict) -> int:
         """Valid pixels whose predicted vector is not finite."""
