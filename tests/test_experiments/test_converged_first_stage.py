@@ -45,6 +45,7 @@ def test_steps_in_order_with_the_environment_settings(tmp_path):
     c = f'{tmp_path}/converged'
     assert f'mmdmtl.experiments.worker {c}/mtl_seed1.py {c}/mtl_seed1/test_metrics.json' in steps[6]
     assert f'analyze_refinement.py {c}/stagewise_seed0.py {c}/stagewise_seed0/best_' in steps[4]
+    assert steps[4].endswith(f'--disc-width 1 --out {c}/refine/seed0')
     assert steps[5].endswith(f'--split val --test-choice --out {c}/refine_val/seed0')
     assert f'--summarize {c}/refine/seed0 {c}/refine/seed1 --out {c}/refinement' in steps[11]
     last = steps[12]
@@ -100,6 +101,12 @@ def test_another_label_setting_gets_its_own_folders(tmp_path):
     c = f'{tmp_path}/converged_randomlabels'
     assert f'worker {c}/stagewise_seed1.py' in steps[2]
     assert f'--stl {tmp_path}/runs/randomlabels/seed{{seed}}/stl_' in steps[-2]
+
+
+def test_no_discontinuity_split_without_depth_or_normals(tmp_path):
+    steps = _dry_run(tmp_path, SEEDS='0', TASKS='semseg edge')
+    (analysis,) = [s for s in steps if s.startswith('refinement_seed0')]
+    assert '--disc-width' not in analysis and '--tasks semseg edge ' in steps[0]
 
 
 def test_finished_runs_are_not_run_again(tmp_path):

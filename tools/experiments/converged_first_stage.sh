@@ -8,10 +8,11 @@
 #   3. per seed, the `stagewise` and `mtl_finetune` run configs of step 1 started from that long baseline's best
 #      checkpoint instead (their ITERS/2 iterations, schedule and checkpoint choice; with STAGE_ITERS, that many
 #      iterations, poly decay over them and STAGE_VAL_EVALS validations);
-#   4. refined against initial predictions of every stage-wise run and their summary
-#      (tools/analyze_refinement.py); per stage-wise run, the per-task choice between refined and initial map made
-#      on the validation set and tested (analyze_refinement.py --split val --test-choice); the method table with Δm
-#      against the single-task models of step 1 (tools/analysis_tools/delta_m_table.py).
+#   4. refined against initial predictions of every stage-wise run (the depth and normal errors also split at
+#      and off the ground truth's discontinuities) and their summary (tools/analyze_refinement.py); per
+#      stage-wise run, the per-task choice between refined and initial map made on the validation set and
+#      tested (analyze_refinement.py --split val --test-choice); the method table with Δm against the
+#      single-task models of step 1 (tools/analysis_tools/delta_m_table.py).
 #
 #   OUT=work_dirs/proto_cpu bash tools/experiments/converged_first_stage.sh
 #
@@ -55,6 +56,8 @@ SPLIT=${SPLIT:-onelabel}
 C="$OUT/converged"
 [ "$SPLIT" = onelabel ] || C="$OUT/converged_$SPLIT"
 S="$C"  # steps 3-4
+disc=()  # the discontinuity split of the refinement analysis, for depth and normals
+case " $TASKS " in *" depth "* | *" normal "*) disc=(--disc-width 1) ;; esac
 stage_cfg=""  # what the staged runs of step 3 change in their step-1 configs besides the start
 if [ "$STAGE_ITERS" != $(( ITERS / 2 )) ]; then
     S="$C/stage$STAGE_ITERS"
@@ -104,7 +107,7 @@ ${stage_cfg}work_dir = '$sd'"
     done
     dirs+=("$S/refine/seed${seed}")
     [ -f "${dirs[-1]}/refinement.json" ] || step "refinement_seed${seed}" "$PY" tools/analyze_refinement.py \
-        "$S/stagewise_seed${seed}.py" "$(best "$S/stagewise_seed${seed}")" --out "${dirs[-1]}"
+        "$S/stagewise_seed${seed}.py" "$(best "$S/stagewise_seed${seed}")" "${disc[@]}" --out "${dirs[-1]}"
     [ -f "$S/refine_val/seed${seed}/test_metrics_choice.json" ] || step "choice_seed${seed}" \
         "$PY" tools/analyze_refinement.py "$S/stagewise_seed${seed}.py" "$(best "$S/stagewise_seed${seed}")" \
         --split val --test-choice --out "$S/refine_val/seed${seed}"
