@@ -164,6 +164,8 @@ def choose_outputs(results: Dict[str, Dict[str, float]], tasks: Sequence[str]) -
 def summarize(dirs, out: str) -> None:
     """Write ``refinement_summary.md`` / ``.json`` in ``out`` from the
     ``refinement.json`` files in ``dirs`` (one per run)."""
+    import pandas as pd
+
     from mmdmtl.experiments.reporting import refinement_summary, refinement_summary_markdown
     results = []
     for d in dirs:
@@ -182,6 +184,15 @@ def summarize(dirs, out: str) -> None:
              'the runs; in brackets the paired change from `initial` (mean ± std) and in how '
              'many runs the mode is better than `initial`.')
     md = refinement_summary_markdown(summary, tasks, intro=intro)
+    # the errors at / off discontinuities, where every analysis has them (--disc-width)
+    disc = {key: (key, False) for keys in DISC_KEYS.values() for key in keys
+            if all(key in r.get('initial', {}) for r in results)}
+    if disc:
+        disc_summary = refinement_summary(results, list(disc), metrics=disc)
+        md += '\n' + refinement_summary_markdown(
+            disc_summary, list(disc), metrics=disc,
+            intro="Errors at and off the ground truth's discontinuities (--disc-width).")
+        summary = pd.concat([summary, disc_summary], ignore_index=True)
     os.makedirs(out, exist_ok=True)
     with open(osp.join(out, 'refinement_summary.md'), 'w') as f:
         f.write(md)

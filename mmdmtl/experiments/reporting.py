@@ -3,7 +3,7 @@ bar chart of Δm, label-efficiency curves and learning curves from the logs."""
 import glob
 import json
 import os.path as osp
-from typing import Dict, List, Optional, Sequence
+from typing import Dict, List, Optional, Sequence, Tuple
 
 import numpy as np
 import pandas as pd
@@ -208,16 +208,31 @@ def plot_learning_curves(curves: Dict[str, List[pd.DataFrame]], tasks: Sequence[
     plt.close(fig)
 
 
+def _summary_columns(tasks: Sequence[str],
+                     metrics: Optional[Dict[str, Tuple[str, bool]]]) -> Dict[str, Tuple[str, bool]]:
+    """``{column: (metric key, higher is better)}``: the given ``metrics``, or
+    the tasks' headline metrics."""
+    if metrics is not None:
+        return dict(metrics)
+    head = headline()
+    return {t: head[t] for t in tasks}
+
+
 def refinement_summary(results: Sequence[Dict[str, Dict[str, float]]],
                        tasks: Sequence[str],
-                       reference: str = 'initial') -> pd.DataFrame:
+                       reference: str = 'initial',
+                       metrics: Optional[Dict[str, Tuple[str, bool]]] = None) -> pd.DataFrame:
     """Refined against initial predictions over several runs (seeds).
 
     Args:
         results: One ``refinement.json`` content per run:
             ``{mode: {metric key: value}}`` with a ``reference`` mode.
-        tasks: Tasks to report (their headline metrics).
+        tasks: Tasks to report (their headline metrics), or the columns of
+            ``metrics``.
         reference: The mode the others are compared with.
+        metrics: ``{column: (metric key, higher is better)}`` to report
+            other metrics than the headline ones (e.g. the errors at
+            discontinuities); the ``task`` column then holds these columns.
 
     Returns:
         One row per (mode, task): ``mean``, ``std`` (over runs, ``ddof=0``
@@ -232,7 +247,7 @@ def refinement_summary(results: Sequence[Dict[str, Dict[str, float]]],
     """
     if not results:
         raise ValueError('refinement_summary: no results to summarise')
-    head = headline()
+    head = _summary_columns(tasks, metrics)
     rows = []
     for i, res in enumerate(results):
         if reference not in res:
@@ -256,11 +271,13 @@ def refinement_summary(results: Sequence[Dict[str, Dict[str, float]]],
 
 
 def refinement_summary_markdown(summary: pd.DataFrame, tasks: Sequence[str],
-                                reference: str = 'initial', intro: str = '') -> str:
+                                reference: str = 'initial', intro: str = '',
+                                metrics: Optional[Dict[str, Tuple[str, bool]]] = None) -> str:
     """Markdown table of :func:`refinement_summary`: a row per mode, a column
-    per task with ``mean ± std`` and, for the other modes, the paired change
-    from ``reference`` and how many runs it beats it in."""
-    head = headline()
+    per task (or per column of ``metrics``, as given to it) with
+    ``mean ± std`` and, for the other modes, the paired change from
+    ``reference`` and how many runs it beats it in."""
+    head = _summary_columns(tasks, metrics)
     cols = [f'{head[t][0]} {"↑" if head[t][1] else "↓"}' for t in tasks]
     lines = ([intro, ''] if intro else []) + [
         '| predictions | ' + ' | '.join(cols) + ' |', '|---|' + '---|' * len(tasks)]
@@ -268,7 +285,7 @@ def refinement_summary_markdown(summary: pd.DataFrame, tasks: Sequence[str],
         cells = []
         for t in tasks:
             r = summary[(summary['mode'] == mode) & (summary['task'] == t)].iloc[0]
-            d = get_task(t).report_decimals
+            d = get_task(head[t][0].split('/')[0]).report_decimals
             cell = f'{r["mean"]:.{d}f} ± {r["std"]:.{d}f}'
             if mode != reference:
                 cell += (f' ({r["diff_mean"]:+.{d}f} ± {r["diff_std"]:.{d}f}; '
