@@ -13,13 +13,11 @@ from .depth import (
     DEPTH_DISC_STAT_KEYS,
     DEPTH_METRIC_NAMES,
     DEPTH_STAT_KEYS,
-    depth_disc_metrics,
-    depth_disc_statistics,
     depth_metrics_from_statistics,
     depth_statistics,
     depth_valid_mask,
 )
-from .discontinuity import DISCONTINUITY_KINDS, discontinuity_mask
+from .discontinuity import DISCONTINUITY_KINDS, check_disc_args, discontinuity_mask
 from .normal import (
     NORMAL_DISC_NAMES,
     NORMAL_METRIC_NAMES,
@@ -34,9 +32,9 @@ __all__ = [
     'COUNT_KEYS', 'boundary_counts', 'boundary_scores', 'hed_thresholds',
     'match_boundary_pixels', 'thin_binary', 'HEADLINE_METRICS', 'delta_m', 'flatten_baselines',
     'metric_higher_is_better', 'DEPTH_DISC_NAMES', 'DEPTH_DISC_STAT_KEYS', 'DEPTH_METRIC_NAMES',
-    'DEPTH_STAT_KEYS', 'depth_disc_metrics', 'depth_disc_statistics',
-    'depth_metrics_from_statistics', 'depth_statistics', 'depth_valid_mask',
-    'DISCONTINUITY_KINDS', 'discontinuity_mask', 'NORMAL_DISC_NAMES', 'NORMAL_METRIC_NAMES',
+    'DEPTH_STAT_KEYS', 'depth_metrics_from_statistics', 'depth_statistics', 'depth_valid_mask',
+    'DISCONTINUITY_KINDS', 'check_disc_args', 'discontinuity_mask', 'NORMAL_DISC_NAMES',
+    'NORMAL_METRIC_NAMES',
     'NORMAL_THRESHOLDS', 'normal_angular_error',
     'normal_metrics_from_statistics', 'normal_statistics', 'saliency_max_f',
     'saliency_statistics', 'saliency_thresholds'

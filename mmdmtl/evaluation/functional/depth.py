@@ -24,7 +24,7 @@ DEPTH_STAT_KEYS = ('n', 'abs', 'sq', 'abs_rel', 'sq_rel', 'log_sq', 'd1', 'd2', 
                    'nonfinite')
 #: Metric names returned by :func:`depth_metrics_from_statistics`.
 DEPTH_METRIC_NAMES = ('absErr', 'rmse', 'abs_rel', 'sq_rel', 'log_rmse', 'd1', 'd2', 'd3')
-#: Order of the entries of :func:`depth_disc_statistics`.
+#: Order of the entries :func:`depth_statistics` appends with a ``disc`` mask.
 DEPTH_DISC_STAT_KEYS = ('disc_n', 'disc_abs', 'off_n', 'off_abs')
 #: Extra names with a discontinuity mask: absErr at / off the ground truth's
 #: discontinuities and the percentage of valid pixels at them.
@@ -57,7 +57,8 @@ def depth_statistics(pred: torch.Tensor,
                      gt: torch.Tensor,
                      min_depth: Optional[float] = None,
                      max_depth: Optional[float] = None,
-                     pred_min: float = 1e-9) -> np.ndarray:
+                     pred_min: float = 1e-9,
+                     disc: Optional[torch.Tensor] = None) -> np.ndarray:
     """Additive error statistics of one depth map.
 
     Predictions are clamped to at least ``pred_min`` before any metric (as
@@ -70,20 +71,29 @@ def depth_statistics(pred: torch.Tensor,
         min_depth: Optional lower bound of valid ground truth.
         max_depth: Optional upper bound of valid ground truth.
         pred_min: Lower clamp applied to predictions.
+        disc: Optional bool mask of ``gt``'s shape (or its last two
+            dimensions) of the pixels near a ground-truth discontinuity
+            (:func:`~.discontinuity.discontinuity_mask`).
 
     Returns:
         float64 array ordered as :data:`DEPTH_STAT_KEYS`: the number of valid
         pixels, then the sums of ``|p-g|``, ``(p-g)^2``, ``|p-g|/g``,
         ``(p-g)^2/g``, ``(ln p - ln g)^2`` and the counts of
         ``max(p/g, g/p) < 1.25^k`` for k = 1, 2, 3, and the number of valid
-        pixels whose prediction is not finite (``nonfinite``).
+        pixels whose prediction is not finite (``nonfinite``); with ``disc``
+        followed by :data:`DEPTH_DISC_STAT_KEYS`: the number of valid pixels
+        at the discontinuities and their summed ``|p-g|``, then the same off
+        them.
 
     Raises:
-        ValueError: if the shapes differ.
+        ValueError: if the shapes differ, or ``disc`` does not match them.
     """
     if pred.shape != gt.shape:
         raise ValueError(f'depth prediction shape {tuple(pred.shape)} differs from '
                          f'ground truth shape {tuple(gt.shape)}')
+    if disc is not None and tuple(disc.shape) not in (tuple(gt.shape), tuple(gt.shape[-2:])):
+        raise ValueError(f'depth_statistics: disc mask {tuple(disc.shape)} does not match '
+                         f'the map {tuple(gt.shape)}')
     valid = depth_valid_mask(gt, min_depth, max_depth)
     g = gt[valid].double()
     p = pred[valid].double()
@@ -104,6 +114,11 @@ def depth_statistics(pred: torch.Tensor,
         (ratio < 1.25**3).sum().double(),
         nonfinite,
     ])
+    if disc is not None:
+        at = disc.expand_as(valid)[valid]
+        err = diff.abs()
+        stats = torch.cat([stats, torch.stack([
+            at.sum().double(), err[at].sum(), (~at).sum().double(), err[~at].sum()])])
     return stats.cpu().numpy()
 
 
@@ -111,21 +126,27 @@ def depth_metrics_from_statistics(stats: np.ndarray) -> Dict[str, float]:
     """Turn summed :func:`depth_statistics` into metrics.
 
     Args:
-        stats: Sum over images of :func:`depth_statistics` vectors.
+        stats: Sum over images of :func:`depth_statistics` vectors (all with
+            or all without the ``disc`` entries).
 
     Returns:
         ``absErr`` (mean absolute error, the paper's NYUD/Cityscapes metric),
         ``rmse``, ``abs_rel``, ``sq_rel``, ``log_rmse`` (natural log) and
         ``d1``/``d2``/``d3`` (fraction in [0, 1] of pixels with
         ``max(p/g, g/p)`` below 1.25, 1.25², 1.25³, as mmseg's
-        ``DepthMetric``). All NaN if there is no valid pixel or if any valid
-        pixel has a non-finite prediction (``stats['nonfinite'] > 0``).
+        ``DepthMetric``); with the ``disc`` entries also
+        :data:`DEPTH_DISC_NAMES` (a mean is NaN where it has no pixel). All
+        NaN if there is no valid pixel or if any valid pixel has a non-finite
+        prediction (``stats['nonfinite'] > 0``).
     """
-    s = dict(zip(DEPTH_STAT_KEYS, np.asarray(stats, dtype=np.float64)))
+    stats = np.asarray(stats, dtype=np.float64)
+    with_disc = stats.shape[-1] == len(DEPTH_STAT_KEYS) + len(DEPTH_DISC_STAT_KEYS)
+    s = dict(zip(DEPTH_STAT_KEYS + DEPTH_DISC_STAT_KEYS, stats))
     n = s['n']
+    names = DEPTH_METRIC_NAMES + (DEPTH_DISC_NAMES if with_disc else ())
     if n <= 0 or s.get('nonfinite', 0.0) != 0:
-        return {k: float('nan') for k in DEPTH_METRIC_NAMES}
-    return {
+        return {k: float('nan') for k in names}
+    out = {
         'absErr': float(s['abs'] / n),
         'rmse': float(np.sqrt(s['sq'] / n)),
         'abs_rel': float(s['abs_rel'] / n),
@@ -135,48 +156,10 @@ def depth_metrics_from_statistics(stats: np.ndarray) -> Dict[str, float]:
         'd2': float(s['d2'] / n),
         'd3': float(s['d3'] / n),
     }
+    if with_disc:
+        for key, part in (('absErr_at_disc', 'disc'), ('absErr_off_disc', 'off')):
+            count = s[f'{part}_n']
+            out[key] = float(s[f'{part}_abs'] / count) if count else float('nan')
+        out['disc_pct'] = float(100.0 * s['disc_n'] / n)
+    return out
 
-
-def depth_disc_statistics(pred: torch.Tensor,
-                          gt: torch.Tensor,
-                          disc: torch.Tensor,
-                          min_depth: Optional[float] = None,
-                          max_depth: Optional[float] = None,
-                          pred_min: float = 1e-9) -> np.ndarray:
-    """Absolute error of one depth map split at the ground truth's
-    discontinuities.
-
-    Args:
-        pred, gt, min_depth, max_depth, pred_min: As :func:`depth_statistics`.
-        disc: Bool mask of ``gt``'s shape (or its last two dimensions): the
-            pixels near a discontinuity
-            (:func:`~.discontinuity.discontinuity_mask`).
-
-    Returns:
-        float64 array ordered as :data:`DEPTH_DISC_STAT_KEYS`: the number of
-        valid pixels at the discontinuities and their summed ``|p - g|``,
-        then the same off them.
-    """
-    if pred.shape != gt.shape:
-        raise ValueError(f'depth prediction shape {tuple(pred.shape)} differs from '
-                         f'ground truth shape {tuple(gt.shape)}')
-    if tuple(disc.shape) != tuple(gt.shape[-2:]) and tuple(disc.shape) != tuple(gt.shape):
-        raise ValueError(f'depth_disc_statistics: disc mask {tuple(disc.shape)} does not '
-                         f'match the map {tuple(gt.shape)}')
-    valid = depth_valid_mask(gt, min_depth, max_depth)
-    at = disc.expand_as(valid) & valid
-    off = valid & ~at
-    err = (pred.double().clamp(min=pred_min) - gt.double()).abs()
-    return np.array([float(at.sum()), float(err[at].sum()), float(off.sum()),
-                     float(err[off].sum())])
-
-
-def depth_disc_metrics(stats: np.ndarray, n: float) -> Dict[str, float]:
-    """:data:`DEPTH_DISC_NAMES` from summed :func:`depth_disc_statistics`
-    (``n``: all valid pixels; a mean is NaN where it has no pixel)."""
-    s = dict(zip(DEPTH_DISC_STAT_KEYS, np.asarray(stats, dtype=np.float64)))
-    return {
-        'absErr_at_disc': float(s['disc_abs'] / s['disc_n']) if s['disc_n'] else float('nan'),
-        'absErr_off_disc': float(s['off_abs'] / s['off_n']) if s['off_n'] else float('nan'),
-        'disc_pct': float(100.0 * s['disc_n'] / n) if n else float('nan'),
-    }

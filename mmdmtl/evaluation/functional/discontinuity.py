@@ -17,11 +17,28 @@ a discontinuity when
 Both pixels of such a pair are marked, the marks are dilated by ``width``
 pixels (a ``(2 width + 1)`` square) and restricted to valid pixels.
 """
+from typing import Optional
+
 import torch
 import torch.nn.functional as F
 
 #: Kinds of map :func:`discontinuity_mask` understands.
 DISCONTINUITY_KINDS = ('depth', 'normal')
+
+
+def check_disc_args(width: Optional[int], threshold: float, width_name: str = 'width',
+                    threshold_name: str = 'threshold', owner: str = '') -> None:
+    """Refuse a ``width`` that is not an integer >= 0 and a ``threshold``
+    that is not > 0 (``width=None``, no split, is accepted), naming the
+    arguments as their caller calls them.
+
+    Raises:
+        ValueError: naming ``owner`` and the argument.
+    """
+    if width is not None and (int(width) != width or width < 0):
+        raise ValueError(f'{owner}{width_name} must be an integer >= 0, got {width}')
+    if not threshold > 0:
+        raise ValueError(f'{owner}{threshold_name} must be > 0, got {threshold}')
 
 
 def _pair_jumps(gt: torch.Tensor, valid: torch.Tensor, kind: str, threshold: float,
@@ -60,10 +77,7 @@ def discontinuity_mask(gt: torch.Tensor, kind: str, threshold: float,
     if kind not in DISCONTINUITY_KINDS:
         raise ValueError(f'discontinuity_mask: kind must be one of {DISCONTINUITY_KINDS}, '
                          f'got {kind!r}')
-    if width < 0 or int(width) != width:
-        raise ValueError(f'discontinuity_mask: width must be an integer >= 0, got {width}')
-    if not threshold > 0:
-        raise ValueError(f'discontinuity_mask: threshold must be > 0, got {threshold}')
+    check_disc_args(width, threshold, owner='discontinuity_mask: ')
     g = gt.double()
     if kind == 'depth':
         if g.dim() == 2:

@@ -12,12 +12,10 @@ from ..functional.depth import (
     DEPTH_DISC_STAT_KEYS,
     DEPTH_METRIC_NAMES,
     DEPTH_STAT_KEYS,
-    depth_disc_metrics,
-    depth_disc_statistics,
     depth_metrics_from_statistics,
     depth_statistics,
 )
-from ..functional.discontinuity import discontinuity_mask
+from ..functional.discontinuity import check_disc_args, discontinuity_mask
 from .base_task_metric import BaseTaskMetric
 
 
@@ -78,10 +76,7 @@ class MTLDepthMetric(BaseTaskMetric):
         self.min_depth = min_depth
         self.max_depth = max_depth
         self.pred_min = pred_min
-        if disc_width is not None and (int(disc_width) != disc_width or disc_width < 0):
-            raise ValueError(f'disc_width must be an integer >= 0 or None, got {disc_width}')
-        if not disc_threshold > 0:
-            raise ValueError(f'disc_threshold must be > 0, got {disc_threshold}')
+        check_disc_args(disc_width, disc_threshold, 'disc_width', 'disc_threshold')
         self.disc_width = disc_width
         self.disc_threshold = float(disc_threshold)
         if disc_width is not None:
@@ -91,16 +86,11 @@ class MTLDepthMetric(BaseTaskMetric):
         """Summed errors, valid-pixel and non-finite-prediction counts of one
         image (float64, ordered as ``DEPTH_STAT_KEYS``), followed with
         ``disc_width`` by its ``DEPTH_DISC_STAT_KEYS``."""
-        pred = pred.reshape(gt.shape).float()
-        stats = depth_statistics(pred, gt.float(), self.min_depth, self.max_depth,
-                                 self.pred_min)
-        if self.disc_width is None:
-            return stats
         gt = gt.float()
-        disc = discontinuity_mask(gt.reshape(1, *gt.shape[-2:]), 'depth', self.disc_threshold,
-                                  int(self.disc_width)).reshape(gt.shape[-2:])
-        return np.concatenate([stats, depth_disc_statistics(
-            pred, gt, disc, self.min_depth, self.max_depth, self.pred_min)])
+        disc = None if self.disc_width is None else discontinuity_mask(
+            gt.reshape(1, *gt.shape[-2:]), 'depth', self.disc_threshold, int(self.disc_width))
+        return depth_statistics(pred.reshape(gt.shape).float(), gt, self.min_depth,
+                                self.max_depth, self.pred_min, disc=disc)
 
     def nonfinite_pixels(self, entry: np.ndarray) -> int:
         """Valid pixels with a non-finite predicted depth."""
@@ -110,11 +100,4 @@ class MTLDepthMetric(BaseTaskMetric):
         """Pooled metrics from the summed statistics."""
         width = len(DEPTH_STAT_KEYS) + (0 if self.disc_width is None else len(DEPTH_DISC_STAT_KEYS))
         stats = np.sum(results, axis=0) if results else np.zeros(width)
-        k = len(DEPTH_STAT_KEYS)
-        metrics = depth_metrics_from_statistics(stats[:k])
-        if self.disc_width is not None:
-            disc = depth_disc_metrics(stats[k:], stats[0])
-            if any(np.isnan(v) for v in metrics.values()):  # no pixel or non-finite
-                disc = {key: float('nan') for key in disc}
-            metrics.update(disc)
-        return metrics
+        return depth_metrics_from_statistics(stats)

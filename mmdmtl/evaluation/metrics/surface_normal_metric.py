@@ -6,7 +6,7 @@ import torch
 from mmdmtl.registry import METRICS
 from mmdmtl.tasks import NormalTask
 
-from ..functional.discontinuity import discontinuity_mask
+from ..functional.discontinuity import check_disc_args, discontinuity_mask
 from ..functional.normal import (
     NORMAL_DISC_NAMES,
     NORMAL_METRIC_NAMES,
@@ -84,10 +84,7 @@ class SurfaceNormalMetric(BaseTaskMetric):
             raise ValueError(f'SurfaceNormalMetric evaluates normals, not {task!r}')
         if not 0 < bin_width <= 180:
             raise ValueError(f'bin_width must be in (0, 180], got {bin_width}')
-        if disc_width is not None and (int(disc_width) != disc_width or disc_width < 0):
-            raise ValueError(f'disc_width must be an integer >= 0 or None, got {disc_width}')
-        if not disc_threshold > 0:
-            raise ValueError(f'disc_threshold must be > 0 degrees, got {disc_threshold}')
+        check_disc_args(disc_width, disc_threshold, 'disc_width', 'disc_threshold')
         self.bin_width = float(bin_width)
         self.exact_median = exact_median
         self.disc_width = disc_width
