@@ -58,12 +58,15 @@ C="$OUT/converged"
 S="$C"  # steps 3-4
 disc=()  # the discontinuity split of the refinement analysis, for depth and normals
 case " $TASKS " in *" depth "* | *" normal "*) disc=(--disc-width 1) ;; esac
+schedule() {  # schedule N EVALS: config lines for N iterations, poly decay over them, EVALS validations
+    printf '%s\n' "train_cfg = dict(max_iters=$1, val_interval=$(( $1 / $2 > 0 ? $1 / $2 : 1 )))" \
+        "param_scheduler = [dict(type='PolyLR', begin=0, end=$1, eta_min=0.0, power=0.9, by_epoch=False)]" \
+        "default_hooks = dict(checkpoint=dict(interval=$1))"
+}
 stage_cfg=""  # what the staged runs of step 3 change in their step-1 configs besides the start
 if [ "$STAGE_ITERS" != $(( ITERS / 2 )) ]; then
     S="$C/stage$STAGE_ITERS"
-    stage_cfg="train_cfg = dict(max_iters=$STAGE_ITERS, val_interval=$(( STAGE_ITERS / STAGE_VAL_EVALS > 0 ? STAGE_ITERS / STAGE_VAL_EVALS : 1 )))
-param_scheduler = [dict(type='PolyLR', begin=0, end=$STAGE_ITERS, eta_min=0.0, power=0.9, by_epoch=False)]
-default_hooks = dict(checkpoint=dict(interval=$STAGE_ITERS))
+    stage_cfg="$(schedule "$STAGE_ITERS" "$STAGE_VAL_EVALS")
 "
 fi
 
@@ -91,9 +94,7 @@ for seed in $SEEDS; do
     runs="$OUT/runs/$SPLIT/seed${seed}"
     wd="$C/mtl_seed${seed}"
     [ -f "$wd/test_metrics.json" ] || write "$wd.py" "_base_ = ['$(realpath -m "$runs/mtl/run_config.py")']
-train_cfg = dict(max_iters=$LONG_ITERS, val_interval=$(( LONG_ITERS / VAL_EVALS )))
-param_scheduler = [dict(type='PolyLR', begin=0, end=$LONG_ITERS, eta_min=0.0, power=0.9, by_epoch=False)]
-default_hooks = dict(checkpoint=dict(interval=$LONG_ITERS))
+$(schedule "$LONG_ITERS" "$VAL_EVALS")
 work_dir = '$wd'"
     [ -f "$wd/test_metrics.json" ] || step "mtl_${LONG_ITERS}_seed${seed}" \
         "$PY" -m mmdmtl.experiments.worker "$wd.py" "$wd/test_metrics.json"
