@@ -95,6 +95,69 @@ def test_stage_iters_trains_the_staged_runs_longer_in_their_own_folder(tmp_path)
     assert 'max_iters=4000, val_interval=500' in configs[f'{c}/mtl_seed0.py']
 
 
+def test_more_staged_methods_get_runs_analyses_and_table_rows(tmp_path):
+    """METHODS adds the feature variant and ablations of the stage-wise
+    method: step 1 trains them, step 3 continues each from the long
+    baseline, each refinement gets its analyses in its own folders and its
+    rows in the table; stagewise's steps and folders keep their names."""
+    steps, configs = _dry_run(tmp_path, with_configs=True, SEEDS='0 1', STAGE_ITERS='2000',
+                              METHODS='stagewise mtl_finetune stagewise_feat stagewise_no_diff')
+    c = f'{tmp_path}/converged'
+    s = f'{c}/stage2000'
+    names = [step.split(':')[0] for step in steps]
+    assert names[1:12] == ['mtl_4000_seed0', 'stagewise_seed0', 'mtl_finetune_seed0',
+                           'stagewise_feat_seed0', 'stagewise_no_diff_seed0',
+                           'refinement_seed0', 'choice_seed0',
+                           'refinement_stagewise_feat_seed0', 'choice_stagewise_feat_seed0',
+                           'refinement_stagewise_no_diff_seed0', 'choice_stagewise_no_diff_seed0']
+    assert names[-5:-1] == ['refinement', 'refinement_stagewise_feat',
+                            'refinement_stagewise_no_diff', 'delta_m_table']
+    assert '--methods mtl stagewise mtl_finetune stagewise_feat stagewise_no_diff --out' in steps[0]
+    text = configs[f'{s}/stagewise_feat_seed1.py']
+    assert text.startswith(
+        f"_base_ = ['{tmp_path}/runs/onelabel/seed1/stagewise_feat/run_config.py']\n"
+        f"load_from = '{c}/mtl_seed1/best_mtl_delta_m_iter_N.pth'\n")
+    assert 'max_iters=2000, val_interval=250' in text  # VAL_EVALS (8) validations
+    assert text.endswith(f"work_dir = '{s}/stagewise_feat_seed1'\n")
+    (feat,) = [x for x in steps if x.startswith('refinement_stagewise_feat_seed1:')]
+    assert feat.endswith(f'--disc-width 1 --out {s}/refine_stagewise_feat/seed1')
+    assert f'analyze_refinement.py {s}/stagewise_feat_seed1.py {s}/stagewise_feat_seed1/best_' in feat
+    (choice,) = [x for x in steps if x.startswith('choice_stagewise_no_diff_seed0:')]
+    assert choice.endswith(f'--split val --test-choice --out {s}/refine_val_stagewise_no_diff/seed0')
+    (summary,) = [x for x in steps if x.startswith('refinement_stagewise_no_diff:')]
+    assert summary.endswith(f'--summarize {s}/refine_stagewise_no_diff/seed0 '
+                            f'{s}/refine_stagewise_no_diff/seed1 --out {s}/refinement_stagewise_no_diff')
+    table = steps[-2]
+    rows = ['MTL baseline, 4000 iterations', 'stage-wise refinement (+2000 iterations)',
+            'stage-wise, per-task output chosen on validation',
+            'control: head fine-tuning (+2000 iterations)',
+            f'DiffusionMTL (stage-wise, feature variant) (+2000 iterations)={s}/stagewise_feat_seed',
+            'DiffusionMTL (stage-wise, feature variant), per-task output chosen on validation='
+            f'{s}/refine_val_stagewise_feat/seed{{seed}}/test_metrics_choice.json',
+            f'stage-wise w/o diffusion (+2000 iterations)={s}/stagewise_no_diff_seed',
+            'stage-wise w/o diffusion, per-task output chosen on validation']
+    at = [table.index(r) for r in rows]
+    assert at == sorted(at)
+
+
+def test_a_control_alone_gets_no_refinement_analysis(tmp_path):
+    steps = _dry_run(tmp_path, SEEDS='0', METHODS='mtl_finetune')
+    names = [step.split(':')[0] for step in steps]
+    assert names[1:] == ['mtl_4000_seed0', 'mtl_finetune_seed0', 'delta_m_table',
+                         f'all done in 0 min; results under {tmp_path}/converged']
+    assert 'stage-wise' not in steps[-2] and 'control: head fine-tuning (+500' in steps[-2]
+
+
+@pytest.mark.parametrize('methods,message', [
+    ('stagewise mtl', "METHODS: mtl is not a staged method on the MTL baseline"),
+    ('stagewise nosuch', "METHODS: unknown method 'nosuch'")])
+def test_methods_must_be_staged_methods(tmp_path, methods, message):
+    proc = subprocess.run(['bash', SCRIPT], capture_output=True, text=True, timeout=60,
+                          env=dict(os.environ, DRY_RUN='1', OUT=str(tmp_path), METHODS=methods))
+    assert proc.returncode != 0 and message in proc.stderr
+    assert '== table' not in proc.stdout
+
+
 def test_another_label_setting_gets_its_own_folders(tmp_path):
     steps = _dry_run(tmp_path, SEEDS='1', SPLIT='randomlabels')
     assert '--splits randomlabels ' in steps[0]
@@ -132,7 +195,7 @@ def test_real_run_on_the_tiny_config(tmp_path):
         f'{k}.dataset.data_root={syn}' for k in ('train', 'val', 'test'))
     env = dict(os.environ, OUT=str(tmp_path), ITERS='2', LONG_ITERS='4', VAL_EVALS='2',
                SEEDS='0', PRETRAIN_ITERS='2', TASKS='semseg depth', EXTRA=extra,
-               MPLBACKEND='Agg')
+               MPLBACKEND='Agg', METHODS='stagewise mtl_finetune stagewise_feat')
     proc = subprocess.run(['bash', SCRIPT], capture_output=True, text=True, timeout=900, env=env)
     assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
     c = tmp_path / 'converged'
@@ -140,7 +203,7 @@ def test_real_run_on_the_tiny_config(tmp_path):
     assert long['checkpoint_iter'] in (2.0, 4.0)
     best = glob.glob(str(c / 'mtl_seed0' / 'best_*.pth'))
     assert len(best) == 1
-    for method in ('stagewise', 'mtl_finetune'):
+    for method in ('stagewise', 'mtl_finetune', 'stagewise_feat'):
         log = ''.join(open(p).read() for p in glob.glob(str(c / f'{method}_seed0' / '*' / '*.log')))
         assert f'Load checkpoint from {best[0]}' in log, method
         assert (c / f'{method}_seed0' / 'test_metrics.json').is_file()
@@ -152,7 +215,7 @@ def test_real_run_on_the_tiny_config(tmp_path):
         return torch.load(path, map_location='cpu', weights_only=False)['state_dict']
 
     base = state(parent)
-    for method in ('stagewise', 'mtl_finetune'):
+    for method in ('stagewise', 'mtl_finetune', 'stagewise_feat'):
         log = ''.join(open(p).read() for p in glob.glob(str(seed / method / '*' / '*.log')))
         assert f'Load checkpoint from {parent}' in log, method
         new = state(str(seed / method / 'iter_1.pth'))  # half of ITERS=2
@@ -160,7 +223,7 @@ def test_real_run_on_the_tiny_config(tmp_path):
         assert backbone and all(torch.equal(base[k], new[k]) for k in backbone), method
         head = [k for k in base if k.startswith('decode_head.') and base[k].is_floating_point()]
         changed = [k for k in head if not torch.equal(base[k], new[k])]
-        if method == 'stagewise':  # first stage frozen, weights and statistics; the chain learned
+        if method != 'mtl_finetune':  # first stage frozen, weights and statistics; the chain learned
             assert changed == []
             extra = [k for k in new if k not in base and new[k].is_floating_point()]
             assert any(new[k].abs().sum() > 0 for k in extra)
@@ -174,5 +237,11 @@ def test_real_run_on_the_tiny_config(tmp_path):
     assert (c / 'refine_val' / 'seed0' / 'test_metrics_choice.json').is_file()
     for row in ('MTL baseline, 4 iterations', 'stage-wise refinement (+1 iterations)',
                 'stage-wise, per-task output chosen on validation',
-                'control: head fine-tuning (+1 iterations)'):
+                'control: head fine-tuning (+1 iterations)',
+                'DiffusionMTL (stage-wise, feature variant) (+1 iterations)',
+                'DiffusionMTL (stage-wise, feature variant), per-task output chosen on validation'):
         assert f'| {row} |' in table
+    # the feature variant's analyses, in their own folders
+    feat = json.loads((c / 'refinement_stagewise_feat' / 'refinement_summary.json').read_text())
+    assert feat and feat != summary
+    assert (c / 'refine_val_stagewise_feat' / 'seed0' / 'test_metrics_choice.json').is_file()

@@ -44,8 +44,33 @@ def test_bundled_staged_methods_start_from_the_mtl_baseline():
                                     'model.backbone.norm_eval': True}
         assert not spec.default
     assert sw.run_iters(1000) == 500 and sw.run_iters(1) == 1
-    assert all(s.start_from is None for n, s in methods.items()
-               if n not in ('stagewise', 'mtl_finetune'))
+    staged = ('stagewise', 'mtl_finetune', 'stagewise_feat', 'stagewise_no_diff', 'stagewise_no_cond')
+    assert all(s.start_from is None for n, s in methods.items() if n not in staged)
+
+
+def test_stagewise_variant_and_ablations_change_one_head_setting():
+    """The feature variant and the two ablations of ``stagewise`` are the
+    same staged method with exactly one head setting changed, and their run
+    configs differ from stagewise's in that setting alone."""
+    from mmdmtl.experiments.plan import build_run_cfg
+    methods = available_methods()
+    base = methods['stagewise']
+    ref = build_run_cfg(TINY, 'stagewise', ['semseg', 'depth'], 'onelabel', 0, 10, 'w').to_dict()
+    for name, change in (('stagewise_feat', dict(variant='feature')),
+                         ('stagewise_no_diff', dict(use_diffusion=False)),
+                         ('stagewise_no_cond', dict(use_task_conditioning=False))):
+        spec = methods[name]
+        assert spec.head == dict(base.head, **change), name
+        assert (spec.start_from, spec.iters_scale, spec.cfg_options, spec.default) == \
+            (base.start_from, base.iters_scale, base.cfg_options, False), name
+        cfg = build_run_cfg(TINY, name, ['semseg', 'depth'], 'onelabel', 0, 10, 'w').to_dict()
+        head, ref_head = cfg['model'].pop('decode_head'), ref['model']['decode_head']
+        assert cfg['model'] == {k: v for k, v in ref['model'].items() if k != 'decode_head'} and \
+            {k: v for k, v in cfg.items() if k != 'model'} == \
+            {k: v for k, v in ref.items() if k != 'model'}, name
+        assert {k for k in set(head) | set(ref_head) if head.get(k) != ref_head.get(k)} == \
+            set(change), name
+        assert all(head[k] == v for k, v in change.items()), name
 
 
 def test_parents_are_added_before_their_first_dependant_and_staged_later():

@@ -31,6 +31,12 @@
 #   PRETRAIN_ITERS [1000]      iterations of the shared backbone pretraining
 #   SEEDS ["0 1 2"]            training seeds
 #   TASKS ["semseg depth normal"]
+#   METHODS ["stagewise mtl_finetune"]
+#                              staged methods (method fragments with start_from='mtl') of steps 1 and 3, e.g.
+#                              add stagewise_feat stagewise_no_diff stagewise_no_cond (the feature variant and the
+#                              two ablations of `stagewise`); every one with a DiffusionMTLHead gets the analyses
+#                              of step 4 (in refine_<method>/, refine_val_<method>/, refinement_<method>/ beside
+#                              stagewise's refine/, refine_val/, refinement/) and its rows in the table
 #   EXTRA [""]                 more arguments for the run_experiments.py call
 #   DRY_RUN [0]                1: print the commands only
 # A run whose test_metrics.json exists is not run again, nor an analysis whose results exist (an interrupted
@@ -49,6 +55,7 @@ STAGE_VAL_EVALS=${STAGE_VAL_EVALS:-$VAL_EVALS}
 PRETRAIN_ITERS=${PRETRAIN_ITERS:-1000}
 SEEDS=${SEEDS:-"0 1 2"}
 TASKS=${TASKS:-"semseg depth normal"}
+METHODS=${METHODS:-"stagewise mtl_finetune"}
 EXTRA=${EXTRA:-}
 DRY_RUN=${DRY_RUN:-0}
 PY=${PYTHON:-python}
@@ -80,6 +87,30 @@ write() {  # write FILE TEXT: a config file (a dry run prints it instead, each l
     mkdir -p "$(dirname "$1")"
     printf '%s\n' "$2" > "$1"
 }
+if [ "$METHODS" != "stagewise mtl_finetune" ]; then  # every one a staged method on the MTL baseline
+    # shellcheck disable=SC2086
+    "$PY" -c "import sys
+from mmdmtl.experiments.methods import resolve_methods
+for n in sys.argv[1:]:
+    try:
+        (spec,) = resolve_methods([n])
+    except KeyError as e:
+        sys.exit(f'converged_first_stage.sh: METHODS: {e.args[0]}')
+    if spec.start_from != 'mtl':
+        sys.exit(f'converged_first_stage.sh: METHODS: {n} is not a staged method on the MTL baseline '
+                 f\"(its fragment {spec.path} needs start_from='mtl')\")" $METHODS
+fi
+refines() {  # refines METHOD: 0 when the method's head is a refinement (a DiffusionMTLHead)
+    case $1 in stagewise) return 0 ;; mtl_finetune) return 1 ;; esac
+    [ "$("$PY" -c "from mmdmtl.experiments.methods import resolve_methods as r
+print(r(['$1'])[0].head.get('type'))")" = DiffusionMTLHead ]
+}
+label() {  # label METHOD: its name in the tables
+    "$PY" -c "from mmdmtl.experiments.methods import resolve_methods as r; print(r(['$1'])[0].label)"
+}
+suffix() {  # suffix METHOD: what its analysis folders and steps add to stagewise's names
+    [ "$1" = stagewise ] || echo "_$1"
+}
 best() {  # best RUN_DIR: its best validation checkpoint
     [ "$DRY_RUN" = 1 ] && { echo "$1/best_mtl_delta_m_iter_N.pth"; return 0; }
     ls "$1"/best_*.pth
@@ -88,8 +119,12 @@ best() {  # best RUN_DIR: its best validation checkpoint
 # shellcheck disable=SC2086  # word splitting of the lists is intended
 step table "$PY" tools/run_experiments.py --tasks $TASKS --seeds $SEEDS --iters "$ITERS" --jobs "$JOBS" \
     --work-dir "$OUT/runs" --protocol pretrained --pretrain-iters "$PRETRAIN_ITERS" --splits "$SPLIT" \
-    --methods mtl stagewise mtl_finetune --out "$OUT/table_staged_$SPLIT" $EXTRA
-dirs=()
+    --methods mtl $METHODS --out "$OUT/table_staged_$SPLIT" $EXTRA
+refiners=()
+for method in $METHODS; do
+    if refines "$method"; then refiners+=("$method"); fi
+done
+declare -A dirs
 for seed in $SEEDS; do
     runs="$OUT/runs/$SPLIT/seed${seed}"
     wd="$C/mtl_seed${seed}"
@@ -98,7 +133,7 @@ $(schedule "$LONG_ITERS" "$VAL_EVALS")
 work_dir = '$wd'"
     [ -f "$wd/test_metrics.json" ] || step "mtl_${LONG_ITERS}_seed${seed}" \
         "$PY" -m mmdmtl.experiments.worker "$wd.py" "$wd/test_metrics.json"
-    for method in stagewise mtl_finetune; do
+    for method in $METHODS; do
         sd="$S/${method}_seed${seed}"
         [ -f "$sd/test_metrics.json" ] || write "$sd.py" "_base_ = ['$(realpath -m "$runs/$method/run_config.py")']
 load_from = '$(best "$wd")'
@@ -106,20 +141,37 @@ ${stage_cfg}work_dir = '$sd'"
         [ -f "$sd/test_metrics.json" ] || step "${method}_seed${seed}" \
             "$PY" -m mmdmtl.experiments.worker "$sd.py" "$sd/test_metrics.json"
     done
-    dirs+=("$S/refine/seed${seed}")
-    [ -f "${dirs[-1]}/refinement.json" ] || step "refinement_seed${seed}" "$PY" tools/analyze_refinement.py \
-        "$S/stagewise_seed${seed}.py" "$(best "$S/stagewise_seed${seed}")" "${disc[@]}" --out "${dirs[-1]}"
-    [ -f "$S/refine_val/seed${seed}/test_metrics_choice.json" ] || step "choice_seed${seed}" \
-        "$PY" tools/analyze_refinement.py "$S/stagewise_seed${seed}.py" "$(best "$S/stagewise_seed${seed}")" \
-        --split val --test-choice --out "$S/refine_val/seed${seed}"
+    for method in "${refiners[@]}"; do
+        x=$(suffix "$method")
+        r="$S/refine$x/seed${seed}"
+        dirs[$method]+=" $r"
+        [ -f "$r/refinement.json" ] || step "refinement${x}_seed${seed}" "$PY" tools/analyze_refinement.py \
+            "$S/${method}_seed${seed}.py" "$(best "$S/${method}_seed${seed}")" "${disc[@]}" --out "$r"
+        [ -f "$S/refine_val$x/seed${seed}/test_metrics_choice.json" ] || step "choice${x}_seed${seed}" \
+            "$PY" tools/analyze_refinement.py "$S/${method}_seed${seed}.py" "$(best "$S/${method}_seed${seed}")" \
+            --split val --test-choice --out "$S/refine_val$x/seed${seed}"
+    done
 done
-step refinement "$PY" tools/analyze_refinement.py --summarize "${dirs[@]}" --out "$S/refinement"
+for method in "${refiners[@]}"; do
+    x=$(suffix "$method")
+    # shellcheck disable=SC2086  # the method's analysis folders, one per seed
+    step "refinement$x" "$PY" tools/analyze_refinement.py --summarize ${dirs[$method]} --out "$S/refinement$x"
+done
+rows=(--row "MTL baseline, $LONG_ITERS iterations=$C/mtl_seed{seed}/test_metrics.json")
+for method in $METHODS; do
+    x=$(suffix "$method")
+    case $method in
+        stagewise) rows+=(--row "stage-wise refinement (+$STAGE_ITERS iterations)=$S/stagewise_seed{seed}/test_metrics.json"
+                          --row "stage-wise, per-task output chosen on validation=$S/refine_val/seed{seed}/test_metrics_choice.json") ;;
+        mtl_finetune) rows+=(--row "control: head fine-tuning (+$STAGE_ITERS iterations)=$S/mtl_finetune_seed{seed}/test_metrics.json") ;;
+        *) name=$(label "$method")
+           rows+=(--row "$name (+$STAGE_ITERS iterations)=$S/${method}_seed{seed}/test_metrics.json")
+           if refines "$method"; then
+               rows+=(--row "$name, per-task output chosen on validation=$S/refine_val$x/seed{seed}/test_metrics_choice.json")
+           fi ;;
+    esac
+done
 # shellcheck disable=SC2086
 step delta_m_table "$PY" tools/analysis_tools/delta_m_table.py --seeds $SEEDS --tasks $TASKS \
-    --stl "$OUT/runs/$SPLIT/seed{seed}/stl_*/test_metrics.json" \
-    --row "MTL baseline, $LONG_ITERS iterations=$C/mtl_seed{seed}/test_metrics.json" \
-    --row "stage-wise refinement (+$STAGE_ITERS iterations)=$S/stagewise_seed{seed}/test_metrics.json" \
-    --row "stage-wise, per-task output chosen on validation=$S/refine_val/seed{seed}/test_metrics_choice.json" \
-    --row "control: head fine-tuning (+$STAGE_ITERS iterations)=$S/mtl_finetune_seed{seed}/test_metrics.json" \
-    --out "$S/delta_m_table.md"
+    --stl "$OUT/runs/$SPLIT/seed{seed}/stl_*/test_metrics.json" "${rows[@]}" --out "$S/delta_m_table.md"
 echo "== all done in $(( ($(date +%s) - START) / 60 )) min; results under $S"
