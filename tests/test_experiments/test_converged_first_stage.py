@@ -121,17 +121,21 @@ def test_more_staged_methods_get_runs_analyses_and_table_rows(tmp_path):
     assert text.endswith(f"work_dir = '{s}/stagewise_feat_seed1'\n")
     (feat,) = [x for x in steps if x.startswith('refinement_stagewise_feat_seed1:')]
     assert feat.endswith(f'--disc-width 1 --out {s}/refine_stagewise_feat/seed1')
-    assert f'analyze_refinement.py {s}/stagewise_feat_seed1.py {s}/stagewise_feat_seed1/best_' in feat
+    assert (f'analyze_refinement.py {s}/stagewise_feat_seed1.py '
+            f'{s}/stagewise_feat_seed1/best_') in feat
     (choice,) = [x for x in steps if x.startswith('choice_stagewise_no_diff_seed0:')]
-    assert choice.endswith(f'--split val --test-choice --out {s}/refine_val_stagewise_no_diff/seed0')
+    assert choice.endswith('--split val --test-choice '
+                           f'--out {s}/refine_val_stagewise_no_diff/seed0')
     (summary,) = [x for x in steps if x.startswith('refinement_stagewise_no_diff:')]
     assert summary.endswith(f'--summarize {s}/refine_stagewise_no_diff/seed0 '
-                            f'{s}/refine_stagewise_no_diff/seed1 --out {s}/refinement_stagewise_no_diff')
+                            f'{s}/refine_stagewise_no_diff/seed1 '
+                            f'--out {s}/refinement_stagewise_no_diff')
     table = steps[-2]
     rows = ['MTL baseline, 4000 iterations', 'stage-wise refinement (+2000 iterations)',
             'stage-wise, per-task output chosen on validation',
             'control: head fine-tuning (+2000 iterations)',
-            f'DiffusionMTL (stage-wise, feature variant) (+2000 iterations)={s}/stagewise_feat_seed',
+            'DiffusionMTL (stage-wise, feature variant) (+2000 iterations)='
+            f'{s}/stagewise_feat_seed',
             'DiffusionMTL (stage-wise, feature variant), per-task output chosen on validation='
             f'{s}/refine_val_stagewise_feat/seed{{seed}}/test_metrics_choice.json',
             f'stage-wise w/o diffusion (+2000 iterations)={s}/stagewise_no_diff_seed',
@@ -223,7 +227,7 @@ def test_real_run_on_the_tiny_config(tmp_path):
         assert backbone and all(torch.equal(base[k], new[k]) for k in backbone), method
         head = [k for k in base if k.startswith('decode_head.') and base[k].is_floating_point()]
         changed = [k for k in head if not torch.equal(base[k], new[k])]
-        if method != 'mtl_finetune':  # first stage frozen, weights and statistics; the chain learned
+        if method != 'mtl_finetune':  # first stage frozen (weights, statistics); the chain learned
             assert changed == []
             extra = [k for k in new if k not in base and new[k].is_floating_point()]
             assert any(new[k].abs().sum() > 0 for k in extra)

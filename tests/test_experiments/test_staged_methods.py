@@ -44,7 +44,8 @@ def test_bundled_staged_methods_start_from_the_mtl_baseline():
                                     'model.backbone.norm_eval': True}
         assert not spec.default
     assert sw.run_iters(1000) == 500 and sw.run_iters(1) == 1
-    staged = ('stagewise', 'mtl_finetune', 'stagewise_feat', 'stagewise_no_diff', 'stagewise_no_cond')
+    staged = ('stagewise', 'mtl_finetune', 'stagewise_feat', 'stagewise_no_diff',
+              'stagewise_no_cond')
     assert all(s.start_from is None for n, s in methods.items() if n not in staged)
 
 
