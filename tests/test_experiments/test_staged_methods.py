@@ -49,14 +49,15 @@ def test_bundled_staged_methods_start_from_the_mtl_baseline():
     assert all(s.start_from is None for n, s in methods.items() if n not in staged)
 
 
-def test_stagewise_variant_and_ablations_change_one_head_setting():
+def test_stagewise_variant_and_ablations_change_one_head_setting(tmp_path):
     """The feature variant and the two ablations of ``stagewise`` are the
     same staged method with exactly one head setting changed, and their run
     configs differ from stagewise's in that setting alone."""
     from mmdmtl.experiments.plan import build_run_cfg
     methods = available_methods()
     base = methods['stagewise']
-    ref = build_run_cfg(TINY, 'stagewise', ['semseg', 'depth'], 'onelabel', 0, 10, 'w').to_dict()
+    ref = build_run_cfg(TINY, 'stagewise', ['semseg', 'depth'], 'onelabel', 0, 10, 'w',
+                        split_dir=str(tmp_path)).to_dict()
     for name, change in (('stagewise_feat', dict(variant='feature')),
                          ('stagewise_no_diff', dict(use_diffusion=False)),
                          ('stagewise_no_cond', dict(use_task_conditioning=False))):
@@ -64,7 +65,8 @@ def test_stagewise_variant_and_ablations_change_one_head_setting():
         assert spec.head == dict(base.head, **change), name
         assert (spec.start_from, spec.iters_scale, spec.cfg_options, spec.default) == \
             (base.start_from, base.iters_scale, base.cfg_options, False), name
-        cfg = build_run_cfg(TINY, name, ['semseg', 'depth'], 'onelabel', 0, 10, 'w').to_dict()
+        cfg = build_run_cfg(TINY, name, ['semseg', 'depth'], 'onelabel', 0, 10, 'w',
+                            split_dir=str(tmp_path)).to_dict()
         head, ref_head = cfg['model'].pop('decode_head'), ref['model']['decode_head']
         assert cfg['model'] == {k: v for k, v in ref['model'].items() if k != 'decode_head'} and \
             {k: v for k, v in cfg.items() if k != 'model'} == \
