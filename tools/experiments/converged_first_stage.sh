@@ -87,9 +87,11 @@ write() {  # write FILE TEXT: a config file (a dry run prints it instead, each l
     mkdir -p "$(dirname "$1")"
     printf '%s\n' "$2" > "$1"
 }
+# per staged method: 1 when its head is a refinement (a DiffusionMTLHead), else 0; and its name in the tables
+declare -A refines=([stagewise]=1 [mtl_finetune]=0) label=()
 if [ "$METHODS" != "stagewise mtl_finetune" ]; then  # every one a staged method on the MTL baseline
     # shellcheck disable=SC2086
-    "$PY" -c "import sys
+    info=$("$PY" -c "import sys
 from mmdmtl.experiments.methods import resolve_methods
 for n in sys.argv[1:]:
     try:
@@ -98,16 +100,13 @@ for n in sys.argv[1:]:
         sys.exit(f'converged_first_stage.sh: METHODS: {e.args[0]}')
     if spec.start_from != 'mtl':
         sys.exit(f'converged_first_stage.sh: METHODS: {n} is not a staged method on the MTL baseline '
-                 f\"(its fragment {spec.path} needs start_from='mtl')\")" $METHODS
+                 f\"(its fragment {spec.path} needs start_from='mtl')\")
+    print(n, int(spec.head.get('type') == 'DiffusionMTLHead'), spec.label, sep='\t')" $METHODS)
+    while IFS=$'\t' read -r name refine text; do
+        refines[$name]=$refine
+        label[$name]=$text
+    done <<< "$info"
 fi
-refines() {  # refines METHOD: 0 when the method's head is a refinement (a DiffusionMTLHead)
-    case $1 in stagewise) return 0 ;; mtl_finetune) return 1 ;; esac
-    [ "$("$PY" -c "from mmdmtl.experiments.methods import resolve_methods as r
-print(r(['$1'])[0].head.get('type'))")" = DiffusionMTLHead ]
-}
-label() {  # label METHOD: its name in the tables
-    "$PY" -c "from mmdmtl.experiments.methods import resolve_methods as r; print(r(['$1'])[0].label)"
-}
 suffix() {  # suffix METHOD: what its analysis folders and steps add to stagewise's names
     [ "$1" = stagewise ] || echo "_$1"
 }
@@ -122,7 +121,7 @@ step table "$PY" tools/run_experiments.py --tasks $TASKS --seeds $SEEDS --iters 
     --methods mtl $METHODS --out "$OUT/table_staged_$SPLIT" $EXTRA
 refiners=()
 for method in $METHODS; do
-    if refines "$method"; then refiners+=("$method"); fi
+    if [ "${refines[$method]}" = 1 ]; then refiners+=("$method"); fi
 done
 declare -A dirs
 for seed in $SEEDS; do
@@ -164,9 +163,9 @@ for method in $METHODS; do
         stagewise) rows+=(--row "stage-wise refinement (+$STAGE_ITERS iterations)=$S/stagewise_seed{seed}/test_metrics.json"
                           --row "stage-wise, per-task output chosen on validation=$S/refine_val/seed{seed}/test_metrics_choice.json") ;;
         mtl_finetune) rows+=(--row "control: head fine-tuning (+$STAGE_ITERS iterations)=$S/mtl_finetune_seed{seed}/test_metrics.json") ;;
-        *) name=$(label "$method")
+        *) name=${label[$method]}
            rows+=(--row "$name (+$STAGE_ITERS iterations)=$S/${method}_seed{seed}/test_metrics.json")
-           if refines "$method"; then
+           if [ "${refines[$method]}" = 1 ]; then
                rows+=(--row "$name, per-task output chosen on validation=$S/refine_val$x/seed{seed}/test_metrics_choice.json")
            fi ;;
     esac
