@@ -11,6 +11,7 @@ from mmdmtl.experiments import (
     ExperimentSettings,
     ProtocolSettings,
     available_methods,
+    build_run_cfg,
     load_method,
     plan_stages,
     prepare_run,
@@ -53,7 +54,6 @@ def test_stagewise_variant_and_ablations_change_one_head_setting(tmp_path):
     """The feature variant and the two ablations of ``stagewise`` are the
     same staged method with exactly one head setting changed, and their run
     configs differ from stagewise's in that setting alone."""
-    from mmdmtl.experiments.plan import build_run_cfg
     methods = available_methods()
     base = methods['stagewise']
     ref = build_run_cfg(TINY, 'stagewise', ['semseg', 'depth'], 'onelabel', 0, 10, 'w',
