@@ -22,7 +22,8 @@ def test_every_compared_method_is_a_config_fragment():
     assert list(methods) == ['stl', 'mtl', 'pred', 'feat', 'no_cond', 'no_diff',
                              'pred_direct', 'feat_direct', 'pred_anchored',
                              'pred_anchored_guided', 'stagewise', 'mtl_finetune',
-                             'stagewise_feat', 'stagewise_no_diff', 'stagewise_no_cond']
+                             'stagewise_feat', 'stagewise_no_diff', 'stagewise_no_cond',
+                             'stagewise_joint']
     assert [n for n, s in methods.items() if s.single_task] == ['stl']
     assert methods['no_cond'].head == dict(type='DiffusionMTLHead', variant='prediction',
                                            use_task_conditioning=False)

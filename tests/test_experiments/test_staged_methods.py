@@ -46,21 +46,24 @@ def test_bundled_staged_methods_start_from_the_mtl_baseline():
         assert not spec.default
     assert sw.run_iters(1000) == 500 and sw.run_iters(1) == 1
     staged = ('stagewise', 'mtl_finetune', 'stagewise_feat', 'stagewise_no_diff',
-              'stagewise_no_cond')
+              'stagewise_no_cond', 'stagewise_joint')
     assert all(s.start_from is None for n, s in methods.items() if n not in staged)
 
 
-def test_stagewise_variant_and_ablations_change_one_head_setting(tmp_path):
-    """The feature variant and the two ablations of ``stagewise`` are the
-    same staged method with exactly one head setting changed, and their run
-    configs differ from stagewise's in that setting alone."""
+def test_stagewise_variants_and_ablations_change_only_their_head_settings(tmp_path):
+    """The feature variant, the two ablations and the fine-tuned-first-stage
+    variant of ``stagewise`` are the same staged method with only their head
+    settings changed, and their run configs differ from stagewise's in those
+    settings alone."""
     methods = available_methods()
     base = methods['stagewise']
     ref = build_run_cfg(TINY, 'stagewise', ['semseg', 'depth'], 'onelabel', 0, 10, 'w',
                         split_dir=str(tmp_path)).to_dict()
     for name, change in (('stagewise_feat', dict(variant='feature')),
                          ('stagewise_no_diff', dict(use_diffusion=False)),
-                         ('stagewise_no_cond', dict(use_task_conditioning=False))):
+                         ('stagewise_no_cond', dict(use_task_conditioning=False)),
+                         ('stagewise_joint', dict(freeze_initial=False,
+                                                  initial_loss_weight=1.0))):
         spec = methods[name]
         assert spec.head == dict(base.head, **change), name
         assert (spec.start_from, spec.iters_scale, spec.cfg_options, spec.default) == \
