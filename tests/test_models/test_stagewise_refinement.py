@@ -56,6 +56,44 @@ def test_unfrozen_head_trains_the_initial_stage():
     assert any(not torch.equal(v, before[k]) for k, v in head.prelim_decoders.state_dict().items())
 
 
+def test_fine_tuned_first_stage_learns_exactly_as_the_control_head():
+    """``stagewise_joint``'s head settings (``freeze_initial=False``,
+    ``initial_loss_weight=1.0``, ``detach_start``): from the same weights and
+    batch, its fusion and preliminary decoders get the control's
+    (``MTLBaselineHead``) gradient, so they train as the control does, while
+    the refinement learns too. It fails with the default initial loss weight
+    (half the gradient) or without ``detach_start`` (the refined loss leaks
+    in)."""
+    feats = fake_feats(2, H, W)
+    samples = make_samples(2, H, W, TASKS, smooth=True)
+    stage = ('fusion', 'prelim_decoders', 'prelim_heads')
+
+    def first_stage_grads(head):
+        head.train()
+        sum(v for k, v in head.loss(feats, samples).items() if k.startswith('loss_')).backward()
+        return {f'{n}.{k}': p.grad.clone() for n in stage
+                for k, p in getattr(head, n).named_parameters()}
+
+    torch.manual_seed(0)
+    control = build(dict(type='MTLBaselineHead', in_channels=[64, 128, 256, 512],
+                         tasks=dict(NYUD_TASKS), embed_dims=16, preset='lite'))
+    ref = first_stage_grads(control)
+    for extra, same in ((dict(initial_loss_weight=1.0, detach_start=True), True),
+                        (dict(detach_start=True), False),
+                        (dict(initial_loss_weight=1.0, detach_start=False), False)):
+        head = build(head_cfg(variant='prediction', refine_mode='anchored', freeze_initial=False,
+                              **extra))
+        missing, unexpected = head.load_state_dict(control.state_dict(), strict=False)
+        assert not unexpected and all(k.split('.')[0] not in stage for k in missing)
+        grads = first_stage_grads(head)
+        assert grads.keys() == ref.keys()
+        close = all(torch.allclose(grads[k], ref[k], rtol=1e-4, atol=1e-7) for k in ref)
+        assert close == same, extra
+        if same:
+            assert any(p.grad is not None and float(p.grad.abs().max()) > 0
+                       for p in head.final_heads.parameters())
+
+
 def test_eval_and_train_switches_keep_the_stage_frozen():
     head = build(head_cfg(variant='prediction', refine_mode='anchored', freeze_initial=True))
     head.eval()
