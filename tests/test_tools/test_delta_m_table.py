@@ -60,3 +60,19 @@ def test_errors_name_the_pattern_or_file(runs):
     assert metric.returncode != 0 and "row x has no ['normal/mean']" in metric.stderr
     bad = _run(*base, '--row', 'no-equals-sign')
     assert bad.returncode == 2 and 'LABEL=PATTERN' in bad.stderr
+
+
+def test_paired_differences_match_a_hand_computation(runs):
+    base = ['--seeds', '0', '1', '--tasks', 'semseg', 'depth',
+            '--stl', f'{runs}/seed{{seed}}/stl_*/m.json',
+            '--row', f'MTL={runs}/seed{{seed}}/mtl/m.json',
+            '--row', f'refined={runs}/seed{{seed}}/refine.json#final']
+    proc = _run(*base, '--paired', 'refined', 'MTL')
+    assert proc.returncode == 0, proc.stderr
+    # semseg 40 - 36 = 4 and 42 - 37.8 = 4.2; depth 0.4 - 0.55 and 0.32 - 0.44;
+    # Δm 10 - (-10) = 20 in both seeds
+    assert '| refined − MTL | 4.10 ± 0.10 | -0.1350 ± 0.0150 | +20.00 ± 0.00 | +20.00, +20.00 |' \
+        in proc.stdout
+    assert '| refined | 41.00 ± 1.00 |' in proc.stdout  # the main table is still there
+    bad = _run(*base, '--paired', 'refined', 'baseline')
+    assert bad.returncode == 2 and "--paired names no --row: ['baseline']" in bad.stderr

@@ -7,14 +7,15 @@ against the single-task models of the same seed::
         --stl 'RUNS/seed{seed}/stl_*/test_metrics.json' \\
         --row 'MTL baseline=RUNS/seed{seed}/mtl/test_metrics.json' \\
         --row 'stage-wise=REFINE/seed{seed}/refinement.json#final' \\
-        --out table.md
+        --paired 'stage-wise' 'MTL baseline' --out table.md
 
 Every pattern is a glob in which ``{seed}`` stands for the seed. ``--stl``
 matches are merged (each single-task run holds its own task's metrics); a
 ``--row`` pattern must match exactly one file per seed. ``#KEY`` picks a
 sub-dictionary, e.g. a mode of ``tools/analyze_refinement.py``'s
-``refinement.json``. Standard deviations use ``ddof=0``, as the runner's
-tables.
+``refinement.json``. ``--paired A B`` adds the per-seed differences row A
+minus row B (metrics and Δm) with their mean ± std. Standard deviations use
+``ddof=0``, as the runner's tables.
 """
 import argparse
 import glob
@@ -77,12 +78,30 @@ def to_table(frame: pd.DataFrame, tasks: Sequence[str]) -> str:
     return '\n'.join(lines) + '\n'
 
 
+def paired_table(frame: pd.DataFrame, pairs: Sequence[Tuple[str, str]],
+                 tasks: Sequence[str]) -> str:
+    """Markdown: per pair of rows (A, B), the per-seed differences A − B of
+    every task's headline metric and of Δm, mean ± std over seeds."""
+    lines = ['| paired difference | ' + ' | '.join(metric_header(t) for t in tasks)
+             + ' | Δm (%)↑ | Δm per seed |', '|---|' + '---|' * (len(tasks) + 2)]
+    by_row = frame.set_index('seed').groupby('row')[[*tasks, 'delta_m']]
+    for a, b in pairs:
+        diff = by_row.get_group(a) - by_row.get_group(b)
+        cells = [fmt_mean_std(diff[t].mean(), std(diff[t]), t) for t in tasks]
+        cells.append(f'{diff["delta_m"].mean():+.2f} ± {std(diff["delta_m"]):.2f}')
+        cells.append(', '.join(f'{v:+.2f}' for v in diff['delta_m']))
+        lines.append(f'| {a} − {b} | ' + ' | '.join(cells) + ' |')
+    return '\n'.join(lines) + '\n'
+
+
 def main(argv=None) -> None:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument('--seeds', type=int, nargs='+', required=True)
     p.add_argument('--tasks', nargs='+', required=True)
     p.add_argument('--stl', required=True, help='single-task metrics pattern')
     p.add_argument('--row', action='append', required=True, metavar='LABEL=PATTERN')
+    p.add_argument('--paired', nargs=2, action='append', default=[], metavar=('A', 'B'),
+                   help='also tabulate the per-seed differences row A − row B (repeatable)')
     p.add_argument('--out', help='markdown file to write (also printed)')
     args = p.parse_args(argv)
     rows = []
@@ -94,7 +113,14 @@ def main(argv=None) -> None:
     unknown = [t for t in args.tasks if t not in headline()]
     if unknown:
         p.error(f'unknown tasks {unknown}')
-    md = to_table(delta_m_rows(rows, args.stl, args.seeds, args.tasks), args.tasks)
+    labels = [label for label, _ in rows]
+    unpaired = [x for pair in args.paired for x in pair if x not in labels]
+    if unpaired:
+        p.error(f'--paired names no --row: {unpaired} (rows: {labels})')
+    frame = delta_m_rows(rows, args.stl, args.seeds, args.tasks)
+    md = to_table(frame, args.tasks)
+    if args.paired:
+        md += '\n' + paired_table(frame, args.paired, args.tasks)
     if args.out:
         os.makedirs(os.path.dirname(os.path.abspath(args.out)), exist_ok=True)
         with open(args.out, 'w') as f:
