@@ -33,20 +33,21 @@ def _dry_run(tmp_path, with_configs=False, **env):
 def test_steps_in_order_with_the_environment_settings(tmp_path):
     steps = _dry_run(tmp_path, SEEDS='0 1', ITERS='600', LONG_ITERS='2400', JOBS='3')
     names = [s.split(':')[0] for s in steps]
-    assert names == ['table',
-                     'mtl_2400_seed0', 'stagewise_seed0', 'mtl_finetune_seed0', 'refinement_seed0',
-                     'choice_seed0',
-                     'mtl_2400_seed1', 'stagewise_seed1', 'mtl_finetune_seed1', 'refinement_seed1',
-                     'choice_seed1', 'refinement', 'delta_m_table',
+    # the job queue's order: long baselines, staged runs, analyses
+    assert names == ['table', 'mtl_2400_seed0', 'mtl_2400_seed1',
+                     'stagewise_seed0', 'mtl_finetune_seed0',
+                     'stagewise_seed1', 'mtl_finetune_seed1',
+                     'refinement_seed0', 'choice_seed0', 'refinement_seed1', 'choice_seed1',
+                     'refinement', 'delta_m_table',
                      f'all done in 0 min; results under {tmp_path}/converged']
     table = steps[0]
     assert '--iters 600 --jobs 3' in table and '--seeds 0 1 ' in table
     assert '--methods mtl stagewise mtl_finetune' in table and '--protocol pretrained' in table
     c = f'{tmp_path}/converged'
-    assert f'mmdmtl.experiments.worker {c}/mtl_seed1.py {c}/mtl_seed1/test_metrics.json' in steps[6]
-    assert f'analyze_refinement.py {c}/stagewise_seed0.py {c}/stagewise_seed0/best_' in steps[4]
-    assert steps[4].endswith(f'--disc-width 1 --out {c}/refine/seed0')
-    assert steps[5].endswith(f'--split val --test-choice --out {c}/refine_val/seed0')
+    assert f'mmdmtl.experiments.worker {c}/mtl_seed1.py {c}/mtl_seed1/test_metrics.json' in steps[2]
+    assert f'analyze_refinement.py {c}/stagewise_seed0.py {c}/stagewise_seed0/best_' in steps[7]
+    assert steps[7].endswith(f'--disc-width 1 --out {c}/refine/seed0')
+    assert steps[8].endswith(f'--split val --test-choice --out {c}/refine_val/seed0')
     assert f'--summarize {c}/refine/seed0 {c}/refine/seed1 --out {c}/refinement' in steps[11]
     last = steps[12]
     assert f'on validation={c}/refine_val/seed{{seed}}/test_metrics_choice.json' in last
@@ -105,11 +106,14 @@ def test_more_staged_methods_get_runs_analyses_and_table_rows(tmp_path):
     c = f'{tmp_path}/converged'
     s = f'{c}/stage2000'
     names = [step.split(':')[0] for step in steps]
-    assert names[1:12] == ['mtl_4000_seed0', 'stagewise_seed0', 'mtl_finetune_seed0',
+    assert names[1:13] == ['mtl_4000_seed0', 'mtl_4000_seed1',
+                           'stagewise_seed0', 'mtl_finetune_seed0',
                            'stagewise_feat_seed0', 'stagewise_no_diff_seed0',
-                           'refinement_seed0', 'choice_seed0',
-                           'refinement_stagewise_feat_seed0', 'choice_stagewise_feat_seed0',
-                           'refinement_stagewise_no_diff_seed0', 'choice_stagewise_no_diff_seed0']
+                           'stagewise_seed1', 'mtl_finetune_seed1',
+                           'stagewise_feat_seed1', 'stagewise_no_diff_seed1',
+                           'refinement_seed0', 'choice_seed0']
+    assert names[13:17] == ['refinement_stagewise_feat_seed0', 'choice_stagewise_feat_seed0',
+                            'refinement_stagewise_no_diff_seed0', 'choice_stagewise_no_diff_seed0']
     assert names[-5:-1] == ['refinement', 'refinement_stagewise_feat',
                             'refinement_stagewise_no_diff', 'delta_m_table']
     assert '--methods mtl stagewise mtl_finetune stagewise_feat stagewise_no_diff --out' in steps[0]
@@ -249,3 +253,90 @@ def test_real_run_on_the_tiny_config(tmp_path):
     feat = json.loads((c / 'refinement_stagewise_feat' / 'refinement_summary.json').read_text())
     assert feat and feat != summary
     assert (c / 'refine_val_stagewise_feat' / 'seed0' / 'test_metrics_choice.json').is_file()
+
+
+FAKE_PYTHON = r'''#!/usr/bin/env bash
+# Stands in for python: logs "start|end JOB TIME"; a worker or analysis
+# sleeps, then writes what the real one writes; a worker whose config path
+# contains $FAIL fails.
+job="$*"
+case "$*" in
+  *mmdmtl.experiments.worker*) job=$(basename "$3" .py) ;;
+  *analyze_refinement.py*) job="analysis ${*: -1}" ;;
+esac
+echo "start $job $(date +%s.%N)" >> "$FAKE_LOG"
+case "$*" in
+  *mmdmtl.experiments.worker*)
+    sleep 0.5
+    [ -n "$FAIL" ] && [[ "$3" == *"$FAIL"* ]] && { echo "fake failure of $3" >&2; exit 3; }
+    mkdir -p "$(dirname "$4")"
+    touch "$(dirname "$4")/best_mtl_delta_m_iter_1.pth"
+    echo '{}' > "$4" ;;
+  *analyze_refinement.py*)
+    sleep 0.5
+    out=${*: -1}
+    mkdir -p "$out"
+    touch "$out/refinement.json" "$out/test_metrics_choice.json" ;;
+esac
+echo "end $job $(date +%s.%N)" >> "$FAKE_LOG"
+'''
+
+
+def _queued_run(tmp_path, **env):
+    """The script with JOBS=2 on a fake interpreter: its result and the
+    jobs' ``{name: (start, end)}`` times."""
+    fake = tmp_path / 'fake_python'
+    fake.write_text(FAKE_PYTHON)
+    fake.chmod(0o755)
+    log = tmp_path / 'jobs.log'
+    proc = subprocess.run(['bash', SCRIPT], capture_output=True, text=True, timeout=120,
+                          env=dict(os.environ, OUT=str(tmp_path / 'out'), PYTHON=str(fake),
+                                   FAKE_LOG=str(log), JOBS='2', SEEDS='0 1 2',
+                                   **{'FAIL': '', **env}))
+    times = {}
+    for line in log.read_text().splitlines():
+        kind, rest = line.split(' ', 1)
+        name, t = rest.rsplit(' ', 1)
+        times.setdefault(name, [None, None])[kind == 'end'] = float(t)
+    return proc, times
+
+
+def test_steps_2_to_4_run_jobs_at_a_time_each_after_the_job_it_needs(tmp_path):
+    proc, times = _queued_run(tmp_path)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    out = tmp_path / 'out' / 'converged'
+    summary = times.pop(f'analysis {out}/refinement')
+    jobs = {n: t for n, t in times.items() if not n.startswith('tools/')}
+    assert len(jobs) == 3 + 6 + 6  # long baselines, staged runs, analyses
+    # never more than JOBS at once, and two at once for most of the run
+    edges = sorted([(t[0], 1) for t in jobs.values()] + [(t[1], -1) for t in jobs.values()])
+    running = peak = 0
+    for _, d in edges:
+        running += d
+        peak = max(peak, running)
+    assert peak == 2
+    total = max(t[1] for t in jobs.values()) - min(t[0] for t in jobs.values())
+    busy = sum(t[1] - t[0] for t in jobs.values())
+    assert busy / total > 1.5, (busy, total)
+    for seed in range(3):
+        long = jobs[f'mtl_seed{seed}']
+        for method in ('stagewise', 'mtl_finetune'):
+            assert jobs[f'{method}_seed{seed}'][0] >= long[1]
+        for r in (f'refine/seed{seed}', f'refine_val/seed{seed}'):
+            assert jobs[f'analysis {out}/{r}'][0] >= jobs[f'stagewise_seed{seed}'][1]
+        assert (out / 'logs' / f'stagewise_seed{seed}.log').read_text().startswith(
+            f'== stagewise_seed{seed}: ')
+    # the summary and table come after every job
+    assert summary[0] >= max(t[1] for t in jobs.values())
+
+
+def test_a_failed_job_stops_its_dependants_and_fails_the_script(tmp_path):
+    proc, times = _queued_run(tmp_path, FAIL='mtl_seed1')
+    assert proc.returncode == 1
+    assert 'converged_first_stage.sh: 1 job(s) failed: mtl_4000_seed1' in proc.stderr
+    assert 'fake failure of' in proc.stdout  # the end of its log is printed
+    assert 'stagewise_seed1: not started, mtl_4000_seed1 failed' in proc.stdout
+    # the other seeds went on; nothing of seed 1 after its baseline, and no table
+    assert 'stagewise_seed0' in times and 'mtl_finetune_seed2' in times
+    assert not [n for n in times if n.endswith('_seed1') and n != 'mtl_seed1']
+    assert not [n for n in times if 'delta_m_table' in n or n.endswith('/refinement')]

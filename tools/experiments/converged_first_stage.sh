@@ -20,7 +20,9 @@
 #   OUT [work_dirs/protocol]   output folder: runs/ (step 1), converged/ (steps 2-4; converged_<SPLIT>/
 #                              for another SPLIT than onelabel)
 #   SPLIT [onelabel]           label setting: onelabel, randomlabels, full or frac<P>
-#   JOBS [2]                   runs at a time in step 1
+#   JOBS [2]                   runs at a time: in step 1, and the jobs of steps 2-4 (each with nproc/JOBS
+#                              threads, its log in <steps 3-4 folder>/logs/); JOBS=1 runs steps 2-4 one
+#                              after another in the foreground
 #   ITERS [1000]               iterations of the protocol's runs (the staged ones train ITERS/2)
 #   LONG_ITERS [4000]          iterations of the long MTL baseline
 #   STAGE_ITERS [ITERS/2]      iterations of the staged runs on the long baseline (step 3); another value than
@@ -123,34 +125,102 @@ refiners=()
 for method in $METHODS; do
     if [ "${refines[$method]}" = 1 ]; then refiners+=("$method"); fi
 done
-declare -A dirs
+# Steps 2-4 as a queue of jobs, JOBS at a time (each with nproc/JOBS threads); a job starts once the job it
+# needs has finished: the long baselines first, then the staged runs, then their analyses. With JOBS=1 (and in
+# a dry run) they run one after another in this order; otherwise each job writes its log to $S/logs/NAME.log.
+LOGS="$S/logs"
+declare -A pids=()
+queued() {  # queued: 0 when the jobs run in the background
+    [ "$DRY_RUN" != 1 ] && [ "$JOBS" -gt 1 ]
+}
+slot() {  # slot: wait until fewer than JOBS jobs run
+    if queued; then
+        while [ "$(jobs -rp | wc -l)" -ge "$JOBS" ]; do wait -n || true; done
+    fi
+    return 0
+}
+needs() {  # needs NAME: wait for job NAME if it was started here; 1 (with a message) when it failed
+    [ -n "${pids[$1]:-}" ] || return 0
+    wait "${pids[$1]}" 2>/dev/null || true
+    [ -f "$LOGS/$1.ok" ] && return 0
+    echo "== $2: not started, $1 failed (log $LOGS/$1.log)"
+    return 1
+}
+job() {  # job NAME COMMAND...: `step NAME COMMAND...`, in the background when queued
+    local name=$1
+    if ! queued; then
+        step "$@"
+        return 0
+    fi
+    mkdir -p "$LOGS"
+    rm -f "$LOGS/$name.ok"
+    # (set -e stops the subshell at a failed command: no `&&` here, which would turn it off inside step)
+    (
+        step "$@" > "$LOGS/$name.log" 2>&1
+        touch "$LOGS/$name.ok"
+    ) &
+    pids[$name]=$!
+    echo "== $name: started, log $LOGS/$name.log"
+}
+if queued; then
+    export OMP_NUM_THREADS=${OMP_NUM_THREADS:-$(( $(nproc) / JOBS > 0 ? $(nproc) / JOBS : 1 ))}
+fi
 for seed in $SEEDS; do
-    runs="$OUT/runs/$SPLIT/seed${seed}"
     wd="$C/mtl_seed${seed}"
-    [ -f "$wd/test_metrics.json" ] || write "$wd.py" "_base_ = ['$(realpath -m "$runs/mtl/run_config.py")']
+    [ -f "$wd/test_metrics.json" ] && continue
+    write "$wd.py" "_base_ = ['$(realpath -m "$OUT/runs/$SPLIT/seed${seed}/mtl/run_config.py")']
 $(schedule "$LONG_ITERS" "$VAL_EVALS")
 work_dir = '$wd'"
-    [ -f "$wd/test_metrics.json" ] || step "mtl_${LONG_ITERS}_seed${seed}" \
-        "$PY" -m mmdmtl.experiments.worker "$wd.py" "$wd/test_metrics.json"
+    slot
+    job "mtl_${LONG_ITERS}_seed${seed}" "$PY" -m mmdmtl.experiments.worker "$wd.py" "$wd/test_metrics.json"
+done
+for seed in $SEEDS; do
+    wd="$C/mtl_seed${seed}"
     for method in $METHODS; do
         sd="$S/${method}_seed${seed}"
-        [ -f "$sd/test_metrics.json" ] || write "$sd.py" "_base_ = ['$(realpath -m "$runs/$method/run_config.py")']
+        [ -f "$sd/test_metrics.json" ] && continue
+        slot
+        needs "mtl_${LONG_ITERS}_seed${seed}" "${method}_seed${seed}" || continue
+        write "$sd.py" "_base_ = ['$(realpath -m "$OUT/runs/$SPLIT/seed${seed}/$method/run_config.py")']
 load_from = '$(best "$wd")'
 ${stage_cfg}work_dir = '$sd'"
-        [ -f "$sd/test_metrics.json" ] || step "${method}_seed${seed}" \
-            "$PY" -m mmdmtl.experiments.worker "$sd.py" "$sd/test_metrics.json"
+        job "${method}_seed${seed}" "$PY" -m mmdmtl.experiments.worker "$sd.py" "$sd/test_metrics.json"
     done
+done
+declare -A dirs
+for seed in $SEEDS; do
     for method in "${refiners[@]}"; do
         x=$(suffix "$method")
         r="$S/refine$x/seed${seed}"
         dirs[$method]+=" $r"
-        [ -f "$r/refinement.json" ] || step "refinement${x}_seed${seed}" "$PY" tools/analyze_refinement.py \
-            "$S/${method}_seed${seed}.py" "$(best "$S/${method}_seed${seed}")" "${disc[@]}" --out "$r"
-        [ -f "$S/refine_val$x/seed${seed}/test_metrics_choice.json" ] || step "choice${x}_seed${seed}" \
-            "$PY" tools/analyze_refinement.py "$S/${method}_seed${seed}.py" "$(best "$S/${method}_seed${seed}")" \
-            --split val --test-choice --out "$S/refine_val$x/seed${seed}"
+        sd="$S/${method}_seed${seed}"
+        if [ ! -f "$r/refinement.json" ]; then
+            slot
+            needs "${method}_seed${seed}" "refinement${x}_seed${seed}" &&
+                job "refinement${x}_seed${seed}" "$PY" tools/analyze_refinement.py "$sd.py" "$(best "$sd")" \
+                    "${disc[@]}" --out "$r"
+        fi
+        if [ ! -f "$S/refine_val$x/seed${seed}/test_metrics_choice.json" ]; then
+            slot
+            needs "${method}_seed${seed}" "choice${x}_seed${seed}" &&
+                job "choice${x}_seed${seed}" "$PY" tools/analyze_refinement.py "$sd.py" "$(best "$sd")" \
+                    --split val --test-choice --out "$S/refine_val$x/seed${seed}"
+        fi
     done
 done
+failed=()
+for name in "${!pids[@]}"; do
+    wait "${pids[$name]}" 2>/dev/null || true
+    [ -f "$LOGS/$name.ok" ] || failed+=("$name")
+done
+if [ "${#failed[@]}" -gt 0 ]; then
+    for name in "${failed[@]}"; do
+        echo "== $name failed; the end of $LOGS/$name.log:"
+        tail -n 20 "$LOGS/$name.log"
+    done
+    echo "converged_first_stage.sh: ${#failed[@]} job(s) failed: ${failed[*]}" >&2
+    exit 1
+fi
 for method in "${refiners[@]}"; do
     x=$(suffix "$method")
     # shellcheck disable=SC2086  # the method's analysis folders, one per seed
