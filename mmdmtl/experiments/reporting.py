@@ -108,9 +108,14 @@ def plot_delta_m(summary: pd.DataFrame, methods: Sequence[str], splits: Sequence
     plt.close(fig)
 
 
-def plot_sweep(summary: pd.DataFrame, stl_mean: Dict[str, float], tasks: Sequence[str],
-               labels: Dict[str, str], path: str) -> None:
-    """One panel per task metric and one for Δm, x = label fraction (log)."""
+def plot_sweep(summary: pd.DataFrame, stl_mean: Optional[Dict[str, float]], tasks: Sequence[str],
+               labels: Dict[str, str], path: str,
+               delta_m_label: str = 'Δm vs single-task @100% (%)') -> None:
+    """One panel per task metric and one for Δm, x = label fraction (log).
+
+    ``stl_mean`` draws each task's single-task metric as a dashed line
+    (``None``: no line, e.g. when the references are rows of ``summary``,
+    one per fraction); a row whose Δm is NaN is left out of the Δm panel."""
     plt = _pyplot()
     keys = list(tasks) + [DELTA_M]
     head = headline()
@@ -120,14 +125,17 @@ def plot_sweep(summary: pd.DataFrame, stl_mean: Dict[str, float], tasks: Sequenc
     for ax, k in zip(np.atleast_1d(axes), keys):
         for m in methods:
             part = summary.loc[m].reindex(fracs)
+            if part[(k, 'mean')].isna().all():
+                continue
             ax.errorbar(fracs, part[(k, 'mean')], yerr=part[(k, 'std')], marker='o',
                         capsize=3, label=labels.get(m, m))
         if k == DELTA_M:
             ax.axhline(0, color='k', lw=0.8)
-            ax.set_ylabel('Δm vs single-task @100% (%)')
+            ax.set_ylabel(delta_m_label)
             ax.set_title('Δm')
         else:
-            ax.axhline(stl_mean[k], color='gray', ls='--', lw=1, label='single-task @100%')
+            if stl_mean is not None:
+                ax.axhline(stl_mean[k], color='gray', ls='--', lw=1, label='single-task @100%')
             name, higher = head[k]
             ax.set_title(f'{name} ({"higher" if higher else "lower"} is better)')
         ax.set_xscale('log')

@@ -76,3 +76,21 @@ def test_paired_differences_match_a_hand_computation(runs):
     assert '| refined | 41.00 ± 1.00 |' in proc.stdout  # the main table is still there
     bad = _run(*base, '--paired', 'refined', 'baseline')
     assert bad.returncode == 2 and "--paired names no --row: ['baseline']" in bad.stderr
+
+
+def test_json_holds_the_per_seed_values(runs, tmp_path):
+    out = tmp_path / 'sub' / 'table.json'
+    proc = _run('--seeds', '0', '1', '--tasks', 'semseg', 'depth',
+                '--stl', f'{runs}/seed{{seed}}/stl_*/m.json',
+                '--row', f'refined={runs}/seed{{seed}}/refine.json#final',
+                '--row', f'MTL={runs}/seed{{seed}}/mtl/m.json', '--json', str(out))
+    assert proc.returncode == 0, proc.stderr
+    data = json.loads(out.read_text())
+    assert data['tasks'] == ['semseg', 'depth'] and data['seeds'] == [0, 1]
+    assert data['rows'] == ['refined', 'MTL']
+    by = {(r['row'], r['seed']): r for r in data['records']}
+    assert by[('MTL', 1)]['semseg'] == pytest.approx(37.8)
+    assert by[('refined', 0)]['depth'] == pytest.approx(0.4)
+    assert by[('MTL', 0)]['delta_m'] == pytest.approx(-10.0)
+    assert data['single_task'] == [{'seed': 0, 'semseg': 40.0, 'depth': 0.5},
+                                   {'seed': 1, 'semseg': 42.0, 'depth': 0.4}]

@@ -15,7 +15,10 @@ matches are merged (each single-task run holds its own task's metrics); a
 sub-dictionary, e.g. a mode of ``tools/analyze_refinement.py``'s
 ``refinement.json``. ``--paired A B`` adds the per-seed differences row A
 minus row B (metrics and Δm) with their mean ± std. Standard deviations use
-``ddof=0``, as the runner's tables.
+``ddof=0``, as the runner's tables. ``--json FILE`` also writes the per-seed
+values (rows and single-task metrics), which
+``tools/analysis_tools/label_efficiency_table.py`` puts side by side for
+several label fractions.
 """
 import argparse
 import glob
@@ -66,6 +69,13 @@ def delta_m_rows(rows: Sequence[Tuple[str, str]], stl: str, seeds: Sequence[int]
     return pd.DataFrame(records)
 
 
+def single_task_records(stl: str, seeds: Sequence[int], tasks: Sequence[str]) -> List[dict]:
+    """One record per seed: the single-task models' headline metrics."""
+    head = headline()
+    return [dict(seed=seed, **{t: _load(stl, seed, single=False)[head[t][0]] for t in tasks})
+            for seed in seeds]
+
+
 def to_table(frame: pd.DataFrame, tasks: Sequence[str]) -> str:
     """Markdown: mean ± std per row and the per-seed Δm."""
     lines = ['| model | ' + ' | '.join(metric_header(t) for t in tasks)
@@ -103,6 +113,8 @@ def main(argv=None) -> None:
     p.add_argument('--paired', nargs=2, action='append', default=[], metavar=('A', 'B'),
                    help='also tabulate the per-seed differences row A − row B (repeatable)')
     p.add_argument('--out', help='markdown file to write (also printed)')
+    p.add_argument('--json', help='also write the per-seed values of the rows and of the '
+                   'single-task models to this JSON file')
     args = p.parse_args(argv)
     rows = []
     for item in args.row:
@@ -125,6 +137,14 @@ def main(argv=None) -> None:
         os.makedirs(os.path.dirname(os.path.abspath(args.out)), exist_ok=True)
         with open(args.out, 'w') as f:
             f.write(md)
+    if args.json:
+        os.makedirs(os.path.dirname(os.path.abspath(args.json)), exist_ok=True)
+        with open(args.json, 'w') as f:
+            json.dump({'tasks': list(args.tasks), 'seeds': list(args.seeds),
+                       'rows': list(dict.fromkeys(frame['row'])),
+                       'records': frame.to_dict(orient='records'),
+                       'single_task': single_task_records(args.stl, args.seeds, args.tasks)},
+                      f, indent=1)
     print(md, end='')
 
 

@@ -12,7 +12,8 @@
 #      and off the ground truth's discontinuities) and their summary (tools/analyze_refinement.py); per
 #      stage-wise run, the per-task choice between refined and initial map made on the validation set and
 #      tested (analyze_refinement.py --split val --test-choice); the method table with Δm against the
-#      single-task models of step 1 (tools/analysis_tools/delta_m_table.py).
+#      single-task models of step 1 (tools/analysis_tools/delta_m_table.py; its per-seed values also in
+#      delta_m_table.json, for tools/experiments/converged_label_efficiency.sh).
 #
 #   OUT=work_dirs/proto_cpu bash tools/experiments/converged_first_stage.sh
 #
@@ -242,5 +243,6 @@ for method in $METHODS; do
 done
 # shellcheck disable=SC2086
 step delta_m_table "$PY" tools/analysis_tools/delta_m_table.py --seeds $SEEDS --tasks $TASKS \
-    --stl "$OUT/runs/$SPLIT/seed{seed}/stl_*/test_metrics.json" "${rows[@]}" --out "$S/delta_m_table.md"
+    --stl "$OUT/runs/$SPLIT/seed{seed}/stl_*/test_metrics.json" "${rows[@]}" --out "$S/delta_m_table.md" \
+    --json "$S/delta_m_table.json"
 echo "== all done in $(( ($(date +%s) - START) / 60 )) min; results under $S"
