@@ -85,7 +85,7 @@ def test_stage_iters_trains_the_staged_runs_longer_in_their_own_folder(tmp_path)
     assert 'stage-wise refinement (+2000 iterations)' in steps[7]
     assert f'control: head fine-tuning (+2000 iterations)={s}/mtl_finetune_seed{{seed}}' in steps[7]
     assert f'MTL baseline, 4000 iterations={c}/mtl_seed{{seed}}' in steps[7]
-    assert steps[7].endswith(f'--out {s}/delta_m_table.md')
+    assert steps[7].endswith(f'--out {s}/delta_m_table.md --json {s}/delta_m_table.json')
     for method in ('stagewise', 'mtl_finetune'):
         text = configs[f'{s}/{method}_seed0.py']
         assert f"load_from = '{c}/mtl_seed0/best_mtl_delta_m_iter_N.pth'" in text
