@@ -240,6 +240,9 @@ def test_real_run_on_the_tiny_config(tmp_path):
     summary = json.loads((c / 'refinement' / 'refinement_summary.json').read_text())
     assert summary
     table = (c / 'delta_m_table.md').read_text()
+    values = json.loads((c / 'delta_m_table.json').read_text())
+    assert values['rows'][0] == 'MTL baseline, 4 iterations' and len(values['records']) == 6
+    assert values['single_task'][0]['seed'] == 0 and values['tasks'] == ['semseg', 'depth']
     choice = json.loads((c / 'refine_val' / 'seed0' / 'output_choice.json').read_text())
     assert set(choice) == {'semseg', 'depth'}
     assert (c / 'refine_val' / 'seed0' / 'test_metrics_choice.json').is_file()
