@@ -4,7 +4,9 @@ import glob
 import json
 import os
 import os.path as osp
+import signal
 import subprocess
+import time
 
 import pytest
 import torch
@@ -270,7 +272,7 @@ esac
 echo "start $job $(date +%s.%N)" >> "$FAKE_LOG"
 case "$*" in
   *mmdmtl.experiments.worker*)
-    sleep 0.5
+    sleep "${FAKE_SLEEP:-0.5}"
     [ -n "$FAIL" ] && [[ "$3" == *"$FAIL"* ]] && { echo "fake failure of $3" >&2; exit 3; }
     mkdir -p "$(dirname "$4")"
     touch "$(dirname "$4")/best_mtl_delta_m_iter_1.pth"
@@ -343,3 +345,31 @@ def test_a_failed_job_stops_its_dependants_and_fails_the_script(tmp_path):
     assert 'stagewise_seed0' in times and 'mtl_finetune_seed2' in times
     assert not [n for n in times if n.endswith('_seed1') and n != 'mtl_seed1']
     assert not [n for n in times if 'delta_m_table' in n or n.endswith('/refinement')]
+
+
+def test_stopping_the_script_stops_its_queued_jobs(tmp_path):
+    """Ctrl-C or a kill of the script stops the background jobs as well
+    (they ignore SIGINT, as background jobs of a script do)."""
+    fake = tmp_path / 'fake_python'
+    fake.write_text(FAKE_PYTHON)
+    fake.chmod(0o755)
+    log = tmp_path / 'jobs.log'
+    proc = subprocess.Popen(['bash', SCRIPT], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                            text=True, env=dict(os.environ, OUT=str(tmp_path / 'out'),
+                                                PYTHON=str(fake), FAKE_LOG=str(log), JOBS='2',
+                                                SEEDS='0 1', FAIL='', FAKE_SLEEP='60'))
+    try:
+        for _ in range(200):  # until both long baselines run
+            if log.is_file() and log.read_text().count('start mtl_seed') == 2:
+                break
+            time.sleep(0.1)
+        else:
+            raise AssertionError('the long baselines did not start')
+        proc.send_signal(signal.SIGINT)
+        _, err = proc.communicate(timeout=30)
+    finally:
+        proc.kill()
+    assert proc.returncode == 130 and 'the queued jobs are stopped too' in err
+    time.sleep(0.5)
+    left = subprocess.run(['pgrep', '-f', str(fake)], capture_output=True, text=True).stdout
+    assert left == ''

@@ -163,6 +163,14 @@ job() {  # job NAME COMMAND...: `step NAME COMMAND...`, in the background when q
     pids[$name]=$!
     echo "== $name: started, log $LOGS/$name.log"
 }
+stop_jobs() {  # the queued jobs and their commands (a background job ignores Ctrl-C, as its python does)
+    local p
+    for p in $(jobs -p); do
+        pkill -TERM -P "$p" 2>/dev/null || true
+        kill -TERM "$p" 2>/dev/null || true
+    done
+}
+trap 'echo "== stopped: the queued jobs are stopped too" >&2; stop_jobs; exit 130' INT TERM
 if queued; then
     export OMP_NUM_THREADS=${OMP_NUM_THREADS:-$(( $(nproc) / JOBS > 0 ? $(nproc) / JOBS : 1 ))}
 fi
