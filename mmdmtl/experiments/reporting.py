@@ -21,6 +21,18 @@ def fmt_mean_std(mean: float, std: float, task: str) -> str:
     return f'{mean:.{digits}f} ± {std:.{digits}f}'
 
 
+def seed_cells(group: pd.DataFrame, tasks: Sequence[str], signed: bool = False) -> List[str]:
+    """Table cells of one group of per-seed records (columns: the tasks'
+    headline metrics and ``delta_m``): each metric's mean ± std, Δm's
+    mean ± std and the per-seed Δm; ``signed`` writes Δm with its sign (for
+    differences)."""
+    sign = '+' if signed else ''
+    cells = [fmt_mean_std(group[t].mean(), std(group[t]), t) for t in tasks]
+    cells.append(f'{group["delta_m"].mean():{sign}.2f} ± {std(group["delta_m"]):.2f}')
+    cells.append(', '.join(f'{v:{sign}.2f}' for v in group['delta_m']))
+    return cells
+
+
 def metric_header(task: str) -> str:
     """Column title of a task, e.g. ``'semseg mIoU↑'``."""
     name, higher = headline()[task]

@@ -28,8 +28,8 @@ from typing import Dict, List, Sequence, Tuple
 
 import pandas as pd
 
-from mmdmtl.experiments.aggregation import delta_m, headline, std
-from mmdmtl.experiments.reporting import fmt_mean_std, metric_header
+from mmdmtl.experiments.aggregation import delta_m, headline
+from mmdmtl.experiments.reporting import metric_header, seed_cells
 
 
 def _load(pattern: str, seed: int, single: bool) -> Dict[str, float]:
@@ -81,10 +81,7 @@ def to_table(frame: pd.DataFrame, tasks: Sequence[str]) -> str:
     lines = ['| model | ' + ' | '.join(metric_header(t) for t in tasks)
              + ' | Δm (%)↑ | Δm per seed |', '|---|' + '---|' * (len(tasks) + 2)]
     for label, group in frame.groupby('row', sort=False):
-        cells = [fmt_mean_std(group[t].mean(), std(group[t]), t) for t in tasks]
-        cells.append(f'{group["delta_m"].mean():.2f} ± {std(group["delta_m"]):.2f}')
-        cells.append(', '.join(f'{v:.2f}' for v in group['delta_m']))
-        lines.append(f'| {label} | ' + ' | '.join(cells) + ' |')
+        lines.append(f'| {label} | ' + ' | '.join(seed_cells(group, tasks)) + ' |')
     return '\n'.join(lines) + '\n'
 
 
@@ -97,10 +94,7 @@ def paired_table(frame: pd.DataFrame, pairs: Sequence[Tuple[str, str]],
     by_row = frame.set_index('seed').groupby('row')[[*tasks, 'delta_m']]
     for a, b in pairs:
         diff = by_row.get_group(a) - by_row.get_group(b)
-        cells = [fmt_mean_std(diff[t].mean(), std(diff[t]), t) for t in tasks]
-        cells.append(f'{diff["delta_m"].mean():+.2f} ± {std(diff["delta_m"]):.2f}')
-        cells.append(', '.join(f'{v:+.2f}' for v in diff['delta_m']))
-        lines.append(f'| {a} − {b} | ' + ' | '.join(cells) + ' |')
+        lines.append(f'| {a} − {b} | ' + ' | '.join(seed_cells(diff, tasks, signed=True)) + ' |')
     return '\n'.join(lines) + '\n'
 
 

@@ -29,7 +29,7 @@ from typing import Dict, List, Sequence, Tuple
 import pandas as pd
 
 from mmdmtl.experiments.aggregation import headline, std
-from mmdmtl.experiments.reporting import fmt_mean_std, metric_header, plot_sweep
+from mmdmtl.experiments.reporting import metric_header, plot_sweep, seed_cells
 
 SINGLE_TASK = 'single-task (same labels)'
 
@@ -88,12 +88,9 @@ def to_table(frame: pd.DataFrame, tasks: Sequence[str], rows: Sequence[str]) -> 
     for row in rows:
         for pct in sorted(set(frame['fraction'])):
             group = frame[(frame['row'] == row) & (frame['fraction'] == pct)]
-            cells = [fmt_mean_std(group[t].mean(), std(group[t]), t) for t in tasks]
-            if row == SINGLE_TASK:
-                cells += ['–', '–']
-            else:
-                cells.append(f'{group["delta_m"].mean():.2f} ± {std(group["delta_m"]):.2f}')
-                cells.append(', '.join(f'{v:.2f}' for v in group['delta_m']))
+            cells = seed_cells(group, tasks)
+            if row == SINGLE_TASK:  # the reference: no Δm
+                cells[-2:] = ['–', '–']
             lines.append(f'| {row} | {pct:g} | ' + ' | '.join(cells) + ' |')
     return '\n'.join(lines) + '\n'
 
@@ -110,9 +107,7 @@ def paired_table(frame: pd.DataFrame, pairs: Sequence[Tuple[str, str]],
             at = frame[frame['fraction'] == pct].set_index('seed')
             diff = (at[at['row'] == a][[*tasks, 'delta_m']]
                     - at[at['row'] == b][[*tasks, 'delta_m']]).dropna()
-            cells = [fmt_mean_std(diff[t].mean(), std(diff[t]), t) for t in tasks]
-            cells.append(f'{diff["delta_m"].mean():+.2f} ± {std(diff["delta_m"]):.2f}')
-            cells.append(', '.join(f'{v:+.2f}' for v in diff['delta_m']))
+            cells = seed_cells(diff, tasks, signed=True)
             cells.append(f'{int((diff["delta_m"] > 0).sum())}/{len(diff)}')
             lines.append(f'| {a} − {b} | {pct:g} | ' + ' | '.join(cells) + ' |')
     return '\n'.join(lines) + '\n'
