@@ -21,6 +21,8 @@ synthetic dataset, mirroring the paper's set-up:
   pretraining ones. The generator's safety rules hold: each seed is its own
   versioned generation folder beside the others, nothing is deleted.
 """
+import hashlib
+import json
 import os
 import os.path as osp
 from dataclasses import dataclass
@@ -149,6 +151,28 @@ def extract_backbone(checkpoint: str, out: str, meta: Optional[dict] = None) -> 
     return out
 
 
+def config_digest(config: str) -> str:
+    """SHA-256 of a config as mmengine resolves it (``_base_`` files
+    included): the same config read from another checkout or through
+    another path has the same digest, an edited one another."""
+    from mmengine.config import Config
+    text = json.dumps(Config.fromfile(config).to_dict(), sort_keys=True, default=repr)
+    return hashlib.sha256(text.encode()).hexdigest()
+
+
+def _pretrained_with_other(old: dict, meta: dict) -> dict:
+    """What differs between the ``meta`` of an existing backbone and the
+    wanted one: the tasks, and the config by its digest (a backbone saved
+    before digests were recorded: by the config's file name)."""
+    diff = {'tasks': old.get('tasks')} if old.get('tasks') != meta['tasks'] else {}
+    if 'config_digest' in old:
+        if old['config_digest'] != meta['config_digest']:
+            diff['config'] = f"{old.get('config')} (digest {old['config_digest'][:12]})"
+    elif osp.basename(str(old.get('config'))) != osp.basename(meta['config']):
+        diff['config'] = old.get('config')
+    return diff
+
+
 def pretrain_backbone(config: str, tasks: Sequence[str], iters: int, work_dir: str,
                       seed: int = 1, force: bool = False,
                       cfg_options: Optional[dict] = None) -> str:
@@ -157,6 +181,10 @@ def pretrain_backbone(config: str, tasks: Sequence[str], iters: int, work_dir: s
     ``force``): the MTL baseline of ``config`` with every label of
     ``tasks`` on the scenes of generator seed ``seed``, ``iters`` iterations
     with the config's own schedule; training seed 0.
+
+    The existing backbone is the same pretraining when its tasks and its
+    config's ``config_digest`` match: the config may be read from another
+    checkout or through another path.
 
     Raises:
         ValueError: the existing backbone was pretrained for other tasks or
@@ -167,15 +195,17 @@ def pretrain_backbone(config: str, tasks: Sequence[str], iters: int, work_dir: s
     wd = pretrain_run_dir(work_dir, iters, seed)
     out = osp.join(wd, 'backbone.pth')
     meta = dict(iters=int(iters), scene_seed=int(seed), tasks=list(tasks),
-                config=osp.abspath(config))
+                config=osp.abspath(config), config_digest=config_digest(config))
     if osp.isfile(out) and not force:
         from mmdmtl.engine.checkpoint_io import safe_torch_load
         old = safe_torch_load(out, map_location='cpu').get('meta', {})
-        diff = {k: old.get(k) for k in ('tasks', 'config') if old.get(k) != meta[k]}
+        diff = _pretrained_with_other(old, meta)
         if diff:
             raise ValueError(
                 f'{out} was pretrained with {diff}, not '
-                f'{ {k: meta[k] for k in diff} }; use another --work-dir or --force')
+                f'{ {k: meta[k] for k in diff} }; use another --work-dir, or --force to '
+                'pretrain again in its place (the runs that started from it then no longer '
+                'match it)')
         print(f'{LOG_PREFIX} reusing the pretrained backbone {out}', flush=True)
         return out
     os.makedirs(wd, exist_ok=True)

@@ -5,6 +5,7 @@ import glob
 import json
 import os
 import os.path as osp
+import shutil
 import subprocess
 import sys
 
@@ -169,13 +170,42 @@ def test_protocol_script_runs_every_step_with_jobs_from_the_environment(tmp_path
 
 
 def test_pretrained_backbone_is_reused_only_for_the_same_tasks_and_config(tmp_path, capsys):
+    from mmdmtl.experiments.protocol import config_digest, pretrain_backbone, pretrain_run_dir
+    wd = pretrain_run_dir(str(tmp_path), 2, 1)
+    os.makedirs(wd)
+    path = osp.join(wd, 'backbone.pth')
+    torch.save({'state_dict': {'backbone.w': torch.zeros(1)},
+                'meta': dict(tasks=['semseg', 'depth'], config=osp.abspath(TINY),
+                             config_digest=config_digest(TINY))}, path)
+    assert pretrain_backbone(TINY, ['semseg', 'depth'], 2, str(tmp_path)) == path
+    assert 'reusing the pretrained backbone' in capsys.readouterr().out
+    with pytest.raises(ValueError, match=r"pretrained with \{'tasks': \['semseg', 'depth'\]\}"):
+        pretrain_backbone(TINY, ['semseg'], 2, str(tmp_path))
+    # the same config in another checkout is the same pretraining
+    other = tmp_path / 'checkout'
+    shutil.copytree(osp.join(ROOT, 'configs'), other / 'configs')
+    (other / 'tests' / 'data' / 'configs').mkdir(parents=True)
+    same = str(other / 'tests' / 'data' / 'configs' / osp.basename(TINY))
+    shutil.copy(TINY, same)
+    assert pretrain_backbone(same, ['semseg', 'depth'], 2, str(tmp_path)) == path
+    # an edited config is not
+    edited = tmp_path / osp.basename(TINY)
+    edited.write_text(f"_base_ = ['{osp.abspath(TINY)}']\nrandomness = dict(seed=123)\n")
+    edit = r"pretrained with \{'config': '.*\(digest [0-9a-f]{12}\)'"
+    with pytest.raises(ValueError, match=edit):
+        pretrain_backbone(str(edited), ['semseg', 'depth'], 2, str(tmp_path))
+
+
+def test_a_backbone_saved_before_config_digests_is_checked_by_file_name(tmp_path):
     from mmdmtl.experiments.protocol import pretrain_backbone, pretrain_run_dir
     wd = pretrain_run_dir(str(tmp_path), 2, 1)
     os.makedirs(wd)
     path = osp.join(wd, 'backbone.pth')
     torch.save({'state_dict': {'backbone.w': torch.zeros(1)},
-                'meta': dict(tasks=['semseg', 'depth'], config=osp.abspath(TINY))}, path)
+                'meta': dict(tasks=['semseg', 'depth'],
+                             config=f'/another/checkout/configs/{osp.basename(TINY)}')}, path)
     assert pretrain_backbone(TINY, ['semseg', 'depth'], 2, str(tmp_path)) == path
-    assert 'reusing the pretrained backbone' in capsys.readouterr().out
-    with pytest.raises(ValueError, match=r"pretrained with \{'tasks': \['semseg', 'depth'\]\}"):
-        pretrain_backbone(TINY, ['semseg'], 2, str(tmp_path))
+    torch.save({'state_dict': {'backbone.w': torch.zeros(1)},
+                'meta': dict(tasks=['semseg', 'depth'], config='/configs/other.py')}, path)
+    with pytest.raises(ValueError, match=r"pretrained with \{'config': '/configs/other.py'\}"):
+        pretrain_backbone(TINY, ['semseg', 'depth'], 2, str(tmp_path))
