@@ -136,12 +136,14 @@ queued() {  # queued: 0 when the jobs run in the background
 }
 slot() {  # slot: wait until fewer than JOBS jobs run
     if queued; then
-        while [ "$(jobs -rp | wc -l)" -ge "$JOBS" ]; do wait -n || true; done
+        # polled, not `wait -n`: a signal arriving just before a wait would wait for a whole job before its trap
+        while [ "$(jobs -rp | wc -l)" -ge "$JOBS" ]; do sleep 0.2; done
     fi
     return 0
 }
 needs() {  # needs NAME: wait for job NAME if it was started here; 1 (with a message) when it failed
     [ -n "${pids[$1]:-}" ] || return 0
+    while kill -0 "${pids[$1]}" 2>/dev/null; do sleep 0.2; done
     wait "${pids[$1]}" 2>/dev/null || true
     [ -f "$LOGS/$1.ok" ] && return 0
     echo "== $2: not started, $1 failed (log $LOGS/$1.log)"
@@ -219,6 +221,7 @@ for seed in $SEEDS; do
 done
 failed=()
 for name in "${!pids[@]}"; do
+    while kill -0 "${pids[$name]}" 2>/dev/null; do sleep 0.2; done
     wait "${pids[$name]}" 2>/dev/null || true
     [ -f "$LOGS/$name.ok" ] || failed+=("$name")
 done
