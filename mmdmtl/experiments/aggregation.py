@@ -39,6 +39,16 @@ def std(values: pd.Series) -> float:
     return float(values.std(ddof=0))
 
 
+def paired_differences(frame: pd.DataFrame, a: str, b: str,
+                       tasks: Sequence[str]) -> pd.DataFrame:
+    """Per seed (the index), row ``a`` minus row ``b`` of a frame of
+    per-seed records (columns ``row``, ``seed``, the tasks' metrics and
+    ``delta_m``)."""
+    by_seed = frame.set_index('seed')
+    columns = [*tasks, 'delta_m']
+    return by_seed[by_seed['row'] == a][columns] - by_seed[by_seed['row'] == b][columns]
+
+
 def single_task_reference(records: Sequence[dict]) -> Dict[Tuple[str, int], Dict[str, float]]:
     """``{(split, seed): metrics}``: the single-task records of each label
     setting and seed merged into one metrics dict."""

@@ -28,7 +28,7 @@ from typing import Dict, List, Sequence, Tuple
 
 import pandas as pd
 
-from mmdmtl.experiments.aggregation import delta_m, headline
+from mmdmtl.experiments.aggregation import delta_m, headline, paired_differences
 from mmdmtl.experiments.reporting import metric_header, seed_cells
 
 
@@ -51,11 +51,13 @@ def _load(pattern: str, seed: int, single: bool) -> Dict[str, float]:
 
 
 def delta_m_rows(rows: Sequence[Tuple[str, str]], stl: str, seeds: Sequence[int],
-                 tasks: Sequence[str]) -> pd.DataFrame:
+                 tasks: Sequence[str]) -> Tuple[pd.DataFrame, List[dict]]:
     """One record per (row, seed): the tasks' headline metrics and Δm
-    against the single-task metrics of that seed."""
+    against the single-task metrics of that seed; and one record per seed of
+    those single-task metrics."""
     head = headline()
     records: List[dict] = []
+    references: List[dict] = []
     for seed in seeds:
         reference = _load(stl, seed, single=False)
         for label, pattern in rows:
@@ -66,14 +68,8 @@ def delta_m_rows(rows: Sequence[Tuple[str, str]], stl: str, seeds: Sequence[int]
                     raise SystemExit(f'delta_m_table: {source} has no {missing} for seed {seed}')
             records.append(dict(row=label, seed=seed, delta_m=delta_m(metrics, reference, tasks),
                                 **{t: metrics[head[t][0]] for t in tasks}))
-    return pd.DataFrame(records)
-
-
-def single_task_records(stl: str, seeds: Sequence[int], tasks: Sequence[str]) -> List[dict]:
-    """One record per seed: the single-task models' headline metrics."""
-    head = headline()
-    return [dict(seed=seed, **{t: _load(stl, seed, single=False)[head[t][0]] for t in tasks})
-            for seed in seeds]
+        references.append(dict(seed=seed, **{t: reference[head[t][0]] for t in tasks}))
+    return pd.DataFrame(records), references
 
 
 def to_table(frame: pd.DataFrame, tasks: Sequence[str]) -> str:
@@ -91,9 +87,8 @@ def paired_table(frame: pd.DataFrame, pairs: Sequence[Tuple[str, str]],
     every task's headline metric and of Δm, mean ± std over seeds."""
     lines = ['| paired difference | ' + ' | '.join(metric_header(t) for t in tasks)
              + ' | Δm (%)↑ | Δm per seed |', '|---|' + '---|' * (len(tasks) + 2)]
-    by_row = frame.set_index('seed').groupby('row')[[*tasks, 'delta_m']]
     for a, b in pairs:
-        diff = by_row.get_group(a) - by_row.get_group(b)
+        diff = paired_differences(frame, a, b, tasks)
         lines.append(f'| {a} − {b} | ' + ' | '.join(seed_cells(diff, tasks, signed=True)) + ' |')
     return '\n'.join(lines) + '\n'
 
@@ -123,7 +118,7 @@ def main(argv=None) -> None:
     unpaired = [x for pair in args.paired for x in pair if x not in labels]
     if unpaired:
         p.error(f'--paired names no --row: {unpaired} (rows: {labels})')
-    frame = delta_m_rows(rows, args.stl, args.seeds, args.tasks)
+    frame, references = delta_m_rows(rows, args.stl, args.seeds, args.tasks)
     md = to_table(frame, args.tasks)
     if args.paired:
         md += '\n' + paired_table(frame, args.paired, args.tasks)
@@ -137,7 +132,7 @@ def main(argv=None) -> None:
             json.dump({'tasks': list(args.tasks), 'seeds': list(args.seeds),
                        'rows': list(dict.fromkeys(frame['row'])),
                        'records': frame.to_dict(orient='records'),
-                       'single_task': single_task_records(args.stl, args.seeds, args.tasks)},
+                       'single_task': references},
                       f, indent=1)
     print(md, end='')
 

@@ -28,7 +28,7 @@ from typing import Dict, List, Sequence, Tuple
 
 import pandas as pd
 
-from mmdmtl.experiments.aggregation import headline, std
+from mmdmtl.experiments.aggregation import headline, paired_differences, std
 from mmdmtl.experiments.reporting import metric_header, plot_sweep, seed_cells
 
 SINGLE_TASK = 'single-task (same labels)'
@@ -104,9 +104,7 @@ def paired_table(frame: pd.DataFrame, pairs: Sequence[Tuple[str, str]],
              + ' | Δm (%)↑ | Δm per seed | seeds A > B |', '|---|---|' + '---|' * (len(tasks) + 3)]
     for a, b in pairs:
         for pct in sorted(set(frame['fraction'])):
-            at = frame[frame['fraction'] == pct].set_index('seed')
-            diff = (at[at['row'] == a][[*tasks, 'delta_m']]
-                    - at[at['row'] == b][[*tasks, 'delta_m']]).dropna()
+            diff = paired_differences(frame[frame['fraction'] == pct], a, b, tasks).dropna()
             cells = seed_cells(diff, tasks, signed=True)
             cells.append(f'{int((diff["delta_m"] > 0).sum())}/{len(diff)}')
             lines.append(f'| {a} − {b} | {pct:g} | ' + ' | '.join(cells) + ' |')
