@@ -141,11 +141,14 @@ slot() {  # slot: wait until fewer than JOBS jobs run
     fi
     return 0
 }
-needs() {  # needs NAME: wait for job NAME if it was started here; 1 (with a message) when it failed
-    [ -n "${pids[$1]:-}" ] || return 0
+finished() {  # finished NAME: wait for job NAME to end (polled, as in slot); 0 when it succeeded
     while kill -0 "${pids[$1]}" 2>/dev/null; do sleep 0.2; done
     wait "${pids[$1]}" 2>/dev/null || true
-    [ -f "$LOGS/$1.ok" ] && return 0
+    [ -f "$LOGS/$1.ok" ]
+}
+needs() {  # needs NAME: wait for job NAME if it was started here; 1 (with a message) when it failed
+    [ -n "${pids[$1]:-}" ] || return 0
+    finished "$1" && return 0
     echo "== $2: not started, $1 failed (log $LOGS/$1.log)"
     return 1
 }
@@ -221,9 +224,7 @@ for seed in $SEEDS; do
 done
 failed=()
 for name in "${!pids[@]}"; do
-    while kill -0 "${pids[$name]}" 2>/dev/null; do sleep 0.2; done
-    wait "${pids[$name]}" 2>/dev/null || true
-    [ -f "$LOGS/$name.ok" ] || failed+=("$name")
+    finished "$name" || failed+=("$name")
 done
 if [ "${#failed[@]}" -gt 0 ]; then
     for name in "${failed[@]}"; do
