@@ -354,7 +354,10 @@ def test_stopping_the_script_stops_its_queued_jobs(tmp_path):
     fake.write_text(FAKE_PYTHON)
     fake.chmod(0o755)
     log = tmp_path / 'jobs.log'
+    # as from a terminal: SIGINT at its default, also when pytest itself runs as a
+    # background job (which ignores SIGINT; a shell cannot trap a signal ignored on entry)
     proc = subprocess.Popen(['bash', SCRIPT], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                            preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),
                             text=True, env=dict(os.environ, OUT=str(tmp_path / 'out'),
                                                 PYTHON=str(fake), FAKE_LOG=str(log), JOBS='2',
                                                 SEEDS='0 1', FAIL='', FAKE_SLEEP='60'))
