@@ -30,6 +30,7 @@ def test_each_fraction_then_the_sweep_over_the_tables_it_wrote(tmp_path):
     sweep = steps[-1]
     assert sweep.startswith('label_efficiency: ')
     assert f'--table 10={written[0]} --table 50={written[1]}' in sweep
+    assert f'--tables-dir {tmp_path}/label_efficiency_converged_stage2000/tables ' in sweep
     assert ('--paired stage-wise refinement MTL baseline --paired stage-wise refinement control '
             '--paired stage-wise, per-task output chosen control') in sweep
     assert sweep.endswith(f'--out {tmp_path}/label_efficiency_converged_stage2000')
@@ -44,7 +45,14 @@ def test_default_stage_iters_and_a_control_free_method_list(tmp_path):
     assert sweep.endswith(f'--out {tmp_path}/label_efficiency_converged')
 
 
-@pytest.mark.parametrize('bad', ['half', '0', '150', '1.2.3'])
+def test_fractions_kept_elsewhere_and_a_fraction_below_one_percent(tmp_path):
+    proc = _dry_run(tmp_path, FRACTIONS='0.5', TABLES_DIR='results/kept')
+    assert proc.returncode == 0, proc.stderr
+    assert '--splits frac0.5 ' in proc.stdout
+    assert '--tables-dir results/kept ' in proc.stdout.splitlines()[-1]
+
+
+@pytest.mark.parametrize('bad', ['half', '0', '0.0', '150', '1.2.3', '.'])
 def test_a_fraction_that_is_not_a_percentage_is_refused(tmp_path, bad):
     proc = _dry_run(tmp_path, FRACTIONS=f'10 {bad}')
     assert proc.returncode == 2

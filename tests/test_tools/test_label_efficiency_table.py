@@ -120,3 +120,59 @@ def test_paired_rows_by_the_start_of_their_label(tables, tmp_path):
     proc = _run('label_efficiency_table.py', '--table', f'10={tables[10]}', '--paired',
                 'refined', '', '--out', str(out))
     assert proc.returncode == 2 and "'' is the start of several rows" in proc.stderr
+
+
+def test_a_tables_dir_keeps_each_fraction_and_a_later_run_joins_them(tables, tmp_path):
+    kept = tmp_path / 'kept'
+    proc = _run('label_efficiency_table.py', '--table', f'10={tables[10]}', '--tables-dir',
+                str(kept), '--out', str(tmp_path / 'first'))
+    assert proc.returncode == 0, proc.stderr
+    assert sorted(os.listdir(kept)) == ['frac10.json']
+    assert (kept / 'frac10.json').read_text() == tables[10].read_text()
+    assert 'Kept in' not in proc.stdout  # nothing came from the folder alone
+    # a later run (another machine: only the folder travels) adds 50 %
+    proc = _run('label_efficiency_table.py', '--table', f'50={tables[50]}', '--paired', 'refined',
+                'MTL', '--tables-dir', str(kept), '--out', str(tmp_path / 'second'))
+    assert proc.returncode == 0, proc.stderr
+    assert sorted(os.listdir(kept)) == ['frac10.json', 'frac50.json']
+    md = (tmp_path / 'second' / 'label_efficiency.md').read_text()
+    assert md.startswith(f'Kept in {kept} from an earlier run: the 10 % fraction table(s).\n\n')
+    # the kept 10 % table gives the same values as when it was given by --table
+    assert '| single-task (same labels) | 10 | 20.00 ± 0.00 | 1.0000 ± 0.0000 | – | – |' in md
+    assert '| refined − MTL | 10 | 4.00 ± 0.00 |' in md
+    assert ('| refined − MTL | 50 | 8.20 ± 0.20 | -0.0450 ± 0.0050 | +15.00 ± 0.00 | '
+            '+15.00, +15.00 | 2/2 |') in md
+    # the folder alone rebuilds the sweep
+    proc = _run('label_efficiency_table.py', '--tables-dir', str(kept), '--out',
+                str(tmp_path / 'third'))
+    assert proc.returncode == 0, proc.stderr
+    assert 'the 10 %, 50 % fraction table(s)' in proc.stdout
+
+
+def test_a_table_that_does_not_match_the_kept_ones_is_refused_and_not_kept(tables, tmp_path):
+    kept = tmp_path / 'kept'
+    kept.mkdir()
+    (kept / 'frac10.json').write_text(tables[10].read_text())
+    other = json.loads(tables[50].read_text())
+    other['seeds'] = [0, 1, 2]
+    bad = tmp_path / 'bad.json'
+    bad.write_text(json.dumps(other))
+    proc = _run('label_efficiency_table.py', '--table', f'50={bad}', '--tables-dir', str(kept),
+                '--out', str(tmp_path / 'o'))
+    assert proc.returncode != 0
+    assert f'{bad} has the seeds [0, 1, 2], {kept}/frac10.json has [0, 1]' in proc.stderr
+    assert sorted(os.listdir(kept)) == ['frac10.json']
+    # a new table of a kept fraction replaces it, once it matches the others
+    proc = _run('label_efficiency_table.py', '--table', f'10={bad}', '--tables-dir', str(kept),
+                '--out', str(tmp_path / 'o'))
+    assert proc.returncode == 0, proc.stderr
+    assert json.loads((kept / 'frac10.json').read_text())['seeds'] == [0, 1, 2]
+
+
+def test_no_table_at_all_is_refused(tmp_path):
+    proc = _run('label_efficiency_table.py', '--tables-dir', str(tmp_path / 'empty'), '--out',
+                str(tmp_path / 'o'))
+    assert proc.returncode == 2 and 'holds none' in proc.stderr
+    assert not (tmp_path / 'empty').exists()
+    proc = _run('label_efficiency_table.py', '--out', str(tmp_path / 'o'))
+    assert proc.returncode == 2 and 'no table' in proc.stderr

@@ -18,12 +18,24 @@ the per-seed differences row A − row B (metrics and Δm), mean ± std, and in
 how many seeds A has the higher Δm; A and B are row labels or the start of
 exactly one row label (``'stage-wise refinement'``). Standard deviations use ``ddof=0``, as
 the runner's tables.
+
+``--tables-dir DIR`` keeps the sweep's fractions in ``DIR`` as
+``frac<P>.json``: each ``--table`` is copied there (replacing the kept table
+of its fraction), and every table kept there is part of the sweep. A sweep
+then grows over several runs, on other machines too (copy or commit the
+folder)::
+
+    python tools/analysis_tools/label_efficiency_table.py \
+        --table 25=OUT/converged_frac25/stage2000/delta_m_table.json \
+        --tables-dir docs/results/label_efficiency_converged_stage2000 --out OUT/sweep
 """
 import argparse
 import json
 import math
 import os
 import os.path as osp
+import re
+import shutil
 from typing import Dict, List, Sequence, Tuple
 
 import pandas as pd
@@ -32,6 +44,7 @@ from mmdmtl.experiments.aggregation import headline, paired_differences, std
 from mmdmtl.experiments.reporting import metric_header, plot_sweep, seed_cells
 
 SINGLE_TASK = 'single-task (same labels)'
+KEPT_NAME = re.compile(r'frac(\d+(?:\.\d+)?)\.json')
 
 
 def load_tables(tables: Sequence[Tuple[float, str]]) -> Tuple[pd.DataFrame, List[str], List[str]]:
@@ -41,6 +54,7 @@ def load_tables(tables: Sequence[Tuple[float, str]]) -> Tuple[pd.DataFrame, List
     records: List[dict] = []
     tasks: List[str] = []
     rows: List[str] = []
+    seeds: List[int] = []
     first = ''
     for pct, path in tables:
         try:
@@ -54,6 +68,10 @@ def load_tables(tables: Sequence[Tuple[float, str]]) -> Tuple[pd.DataFrame, List
                              'delta_m_table.py --json')
         if not first:
             first, tasks, rows = path, list(data['tasks']), list(data['rows'])
+            seeds = list(data.get('seeds', []))
+        elif list(data.get('seeds', [])) != seeds:
+            raise SystemExit(f'label_efficiency_table: {path} has the seeds {data.get("seeds")}, '
+                             f'{first} has {seeds}')
         elif list(data['tasks']) != tasks:
             raise SystemExit(f'label_efficiency_table: {path} has the tasks {data["tasks"]}, '
                              f'{first} has {tasks}')
@@ -123,6 +141,28 @@ def resolve_row(name: str, rows: Sequence[str]) -> str:
     return matches[0]
 
 
+def kept_tables(folder: str) -> Dict[float, str]:
+    """The tables kept in ``folder`` (``frac<P>.json``), by fraction; none
+    when the folder does not exist yet."""
+    kept: Dict[float, str] = {}
+    if osp.isdir(folder):
+        for name in sorted(os.listdir(folder)):
+            match = KEPT_NAME.fullmatch(name)
+            if match:
+                kept[float(match.group(1))] = osp.join(folder, name)
+    return kept
+
+
+def keep(tables: Dict[float, str], folder: str) -> None:
+    """Copy each table to ``folder/frac<P>.json``, replacing the kept table
+    of its fraction."""
+    os.makedirs(folder, exist_ok=True)
+    for pct, path in tables.items():
+        target = osp.join(folder, f'frac{pct:g}.json')
+        if osp.abspath(path) != osp.abspath(target):
+            shutil.copyfile(path, target)
+
+
 def _fraction(text: str) -> float:
     try:
         pct = float(text)
@@ -135,12 +175,15 @@ def _fraction(text: str) -> float:
 
 def main(argv=None) -> None:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    p.add_argument('--table', action='append', required=True, metavar='PERCENT=JSON',
+    p.add_argument('--table', action='append', default=[], metavar='PERCENT=JSON',
                    help='the label fraction (%% of the images labelled per task) and the '
                    'delta_m_table.py --json file of its runs (repeatable)')
     p.add_argument('--paired', nargs=2, action='append', default=[], metavar=('A', 'B'),
                    help='also tabulate the per-seed differences row A − row B per fraction '
                    '(repeatable)')
+    p.add_argument('--tables-dir', metavar='DIR',
+                   help='keep the sweep\'s fractions here as frac<P>.json: the --table files are '
+                   'copied here, and every table kept here is part of the sweep')
     p.add_argument('--title', default='', help='a line above the tables')
     p.add_argument('--out', required=True, help='folder of label_efficiency.md and .png')
     args = p.parse_args(argv)
@@ -156,7 +199,15 @@ def main(argv=None) -> None:
         if pct in tables:
             p.error(f'--table names {pct:g}% twice ({tables[pct]}, {path})')
         tables[pct] = path
-    frame, tasks, rows = load_tables(sorted(tables.items()))
+    kept = kept_tables(args.tables_dir) if args.tables_dir else {}
+    kept_only = sorted(set(kept) - set(tables))
+    every = {**kept, **tables}  # a --table replaces the kept table of its fraction
+    if not every:
+        p.error('no table: give --table, or a --tables-dir that holds frac<P>.json files'
+                + (f' ({args.tables_dir} holds none)' if args.tables_dir else ''))
+    frame, tasks, rows = load_tables(sorted(every.items()))  # all checked before any is kept
+    if args.tables_dir:
+        keep(tables, args.tables_dir)
     try:
         models = rows[1:]  # not the single-task models (no Δm)
         pairs = [(resolve_row(a, models), resolve_row(b, models)) for a, b in args.paired]
@@ -165,7 +216,11 @@ def main(argv=None) -> None:
     unknown_tasks = [t for t in tasks if t not in headline()]
     if unknown_tasks:
         raise SystemExit(f'label_efficiency_table: unknown tasks {unknown_tasks}')
-    md = (args.title + '\n\n' if args.title else '') + to_table(frame, tasks, rows)
+    md = (args.title + '\n\n' if args.title else '')
+    if kept_only:
+        md += (f'Kept in {args.tables_dir} from an earlier run: the '
+               f'{", ".join(f"{p:g} %" for p in kept_only)} fraction table(s).\n\n')
+    md += to_table(frame, tasks, rows)
     if pairs:
         md += '\n' + paired_table(frame, pairs, tasks)
     os.makedirs(args.out, exist_ok=True)

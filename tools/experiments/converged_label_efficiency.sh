@@ -10,12 +10,18 @@
 #
 # Settings (environment variables, defaults in brackets):
 #   FRACTIONS ["5 10 25 50 100"]   label fractions in %, each run through converged_first_stage.sh in turn
+#   TABLES_DIR [<sweep folder>/tables]
+#                                  where the sweep keeps each fraction's Δm table (frac<P>.json); every
+#                                  table kept there is part of the sweep, so fractions measured by an
+#                                  earlier run, on this or another machine, join the new ones (point it
+#                                  at a copied or committed folder)
 #   every other setting of converged_first_stage.sh (OUT, JOBS, ITERS, LONG_ITERS, STAGE_ITERS, ..., DRY_RUN)
 #                                  is passed on to it
 # Output: the runs of each fraction where converged_first_stage.sh puts them (OUT/runs/frac<P>/,
 # OUT/converged_frac<P>/), the sweep in OUT/label_efficiency_converged/ (label_efficiency_converged_stage<N>/
-# with STAGE_ITERS=N other than ITERS/2): label_efficiency.md and .png. A fraction whose runs exist is not run
-# again (converged_first_stage.sh skips finished runs), so the sweep grows by adding fractions.
+# with STAGE_ITERS=N other than ITERS/2): label_efficiency.md and .png, and the kept tables in TABLES_DIR. A
+# fraction whose runs exist is not run again (converged_first_stage.sh skips finished runs), so the sweep grows
+# by adding fractions.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 
@@ -36,7 +42,7 @@ if [ "$STAGE_ITERS" != $(( ITERS / 2 )) ]; then
 fi
 for p in $FRACTIONS; do  # all checked before any run
     case $p in
-        '' | *[!0-9.]* | *.*.* | . | 0 | 0.0*) ok=0 ;;
+        '' | *[!0-9.]* | *.*.* | .) ok=0 ;;  # not a number; 0 and above 100: awk
         *) ok=$(awk -v p="$p" 'BEGIN { print (p > 0 && p <= 100) }') ;;
     esac
     if [ "$ok" != 1 ]; then
@@ -56,5 +62,6 @@ case " $METHODS " in
 esac
 case " $METHODS " in *" stagewise "*) ;; *) paired=() ;; esac
 step label_efficiency "$PY" tools/analysis_tools/label_efficiency_table.py "${tables[@]}" "${paired[@]}" \
+    --tables-dir "${TABLES_DIR:-$sweep/tables}" \
     --title "Label-efficiency sweep on converged first stages (tools/experiments/converged_label_efficiency.sh)" \
     --out "$sweep"
