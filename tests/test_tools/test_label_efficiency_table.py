@@ -176,3 +176,9 @@ def test_no_table_at_all_is_refused(tmp_path):
     assert not (tmp_path / 'empty').exists()
     proc = _run('label_efficiency_table.py', '--out', str(tmp_path / 'o'))
     assert proc.returncode == 2 and 'no table' in proc.stderr
+    (tmp_path / 'kept').mkdir()
+    (tmp_path / 'kept' / 'frac150.json').write_text('{}')
+    proc = _run('label_efficiency_table.py', '--tables-dir', str(tmp_path / 'kept'), '--out',
+                str(tmp_path / 'o'))
+    assert proc.returncode != 0
+    assert f'{tmp_path}/kept/frac150.json: 150 is not a percentage in (0, 100]' in proc.stderr

@@ -41,6 +41,7 @@ from typing import Dict, List, Sequence, Tuple
 import pandas as pd
 
 from mmdmtl.experiments.aggregation import headline, paired_differences, std
+from mmdmtl.experiments.plan import fraction_split
 from mmdmtl.experiments.reporting import metric_header, plot_sweep, seed_cells
 
 SINGLE_TASK = 'single-task (same labels)'
@@ -143,13 +144,18 @@ def resolve_row(name: str, rows: Sequence[str]) -> str:
 
 def kept_tables(folder: str) -> Dict[float, str]:
     """The tables kept in ``folder`` (``frac<P>.json``), by fraction; none
-    when the folder does not exist yet."""
+    when the folder does not exist yet. Exits naming the file when P is not
+    a percentage in (0, 100]."""
     kept: Dict[float, str] = {}
     if osp.isdir(folder):
         for name in sorted(os.listdir(folder)):
             match = KEPT_NAME.fullmatch(name)
             if match:
-                kept[float(match.group(1))] = osp.join(folder, name)
+                try:
+                    kept[_fraction(match.group(1))] = osp.join(folder, name)
+                except ValueError:
+                    raise SystemExit(f'label_efficiency_table: {osp.join(folder, name)}: '
+                                     f'{match.group(1)} is not a percentage in (0, 100]')
     return kept
 
 
@@ -158,7 +164,7 @@ def keep(tables: Dict[float, str], folder: str) -> None:
     of its fraction."""
     os.makedirs(folder, exist_ok=True)
     for pct, path in tables.items():
-        target = osp.join(folder, f'frac{pct:g}.json')
+        target = osp.join(folder, fraction_split(pct) + '.json')
         if osp.abspath(path) != osp.abspath(target):
             shutil.copyfile(path, target)
 
