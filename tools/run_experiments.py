@@ -49,6 +49,7 @@ from mmdmtl.experiments import (
     ExperimentSettings,
     ProtocolSettings,
     available_methods,
+    canonical_split,
     pretrain_backbone,
     resolve_with_parents,
     run_sweep,
@@ -117,6 +118,14 @@ def main(argv=None) -> None:
     if args.worker:
         worker(*args.worker)
         return
+    for split in args.splits:  # before any run: a misnamed setting would be filed apart
+        try:
+            name = canonical_split(split)
+        except ValueError as e:
+            raise SystemExit(f'--splits: {e}') from None
+        if name != split:
+            raise SystemExit(f'--splits: label setting {split!r} is filed as {name!r}; '
+                             f'pass {name}')
     from mmengine.config import Config
     tasks = args.tasks or list(Config.fromfile(args.config).tasks)
     try:

@@ -48,9 +48,13 @@ class ExperimentSettings:
     protocol: Optional[object] = None
 
 
-def label_fraction(split: str) -> Optional[float]:
-    """``0.05`` for a label setting named ``frac5`` (every task labelled on
-    5% of the images, independently), ``None`` for the other settings."""
+#: Label settings the runner knows besides ``frac<P>``.
+NAMED_SPLITS = ('onelabel', 'randomlabels', 'full')
+
+
+def _percent(split: str) -> Optional[float]:
+    """P of a label setting ``frac<P>`` (checked to be in (0, 100]), ``None``
+    for the other settings."""
     if not split.startswith('frac'):
         return None
     try:
@@ -60,12 +64,37 @@ def label_fraction(split: str) -> Optional[float]:
                          'e.g. frac10') from None
     if not 0 < pct <= 100:
         raise ValueError(f'label setting {split!r}: percent must be in (0, 100]')
-    return pct / 100.0
+    return pct
+
+
+def label_fraction(split: str) -> Optional[float]:
+    """``0.05`` for a label setting named ``frac5`` (every task labelled on
+    5% of the images, independently), ``None`` for the other settings."""
+    pct = _percent(split)
+    return None if pct is None else pct / 100.0
 
 
 def fraction_split(pct: float) -> str:
     """Label-setting name of a percentage: ``5.0 -> 'frac5'``."""
     return f'frac{pct:g}'
+
+
+def canonical_split(split: str) -> str:
+    """The one name under which runs of a label setting are filed:
+    ``frac50.0`` and ``frac5e1`` are ``frac50``; ``onelabel``,
+    ``randomlabels`` and ``full`` are themselves.
+
+    Raises:
+        ValueError: naming ``split`` when it is none of these settings or its
+            percent is not in (0, 100].
+    """
+    pct = _percent(split)
+    if pct is not None:
+        return fraction_split(pct)
+    if split not in NAMED_SPLITS:
+        raise ValueError(f'label setting {split!r}: expected '
+                         f'{", ".join(NAMED_SPLITS)} or frac<percent>')
+    return split
 
 
 def split_file_for(cfg, split: str, split_tasks: Sequence[str], out_dir: str) -> str:

@@ -1,5 +1,6 @@
 """tools/run_experiments.py: Δm arithmetic, label settings, and a tiny real
 run of the table and of the label-efficiency sweep (2 iterations each)."""
+import importlib.util
 import json
 import os
 import os.path as osp
@@ -35,6 +36,33 @@ def test_label_fraction_names():
         re_tool.label_fraction('fracx')
     with pytest.raises(ValueError, match=r'\(0, 100\]'):
         re_tool.label_fraction('frac0')
+
+
+def test_each_label_setting_has_one_name():
+    assert [re_tool.canonical_split(s) for s in
+            ('frac50.0', 'frac5e1', 'frac050', 'frac12.50', 'onelabel', 'randomlabels',
+             'full')] == ['frac50', 'frac50', 'frac50', 'frac12.5', 'onelabel',
+                          'randomlabels', 'full']
+    with pytest.raises(ValueError, match="'twolabels': expected onelabel, randomlabels, "
+                       'full or frac<percent>'):
+        re_tool.canonical_split('twolabels')
+    with pytest.raises(ValueError, match=r"'frac150': percent must be in \(0, 100\]"):
+        re_tool.canonical_split('frac150')
+
+
+@pytest.mark.parametrize('split, message', [
+    ('frac50.0', "--splits: label setting 'frac50.0' is filed as 'frac50'; pass frac50"),
+    ('twolabels', "--splits: label setting 'twolabels': expected onelabel"),
+    ('frac0', "--splits: label setting 'frac0': percent must be in (0, 100]")])
+def test_the_runner_refuses_a_label_setting_it_would_file_apart(tmp_path, split, message):
+    spec = importlib.util.spec_from_file_location('run_experiments_tool', TOOL)
+    tool = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(tool)
+    work = tmp_path / 'work'
+    with pytest.raises(SystemExit) as e:  # before anything is run or written
+        tool.main(['--config', TINY, '--splits', 'frac50', split, '--work-dir', str(work)])
+    assert message in str(e.value)
+    assert not work.exists()
 
 
 def test_fraction_split_file_labels_the_fraction_per_task(tmp_path):

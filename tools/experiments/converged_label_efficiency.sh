@@ -10,6 +10,7 @@
 #
 # Settings (environment variables, defaults in brackets):
 #   FRACTIONS ["5 10 25 50 100"]   label fractions in %, each run through converged_first_stage.sh in turn
+#                                  (checked and named by tools/experiments/label_fractions.py: 50.0 is 50)
 #   TABLES_DIR [<sweep folder>/tables]
 #                                  where the sweep keeps each fraction's Δm table (frac<P>.json); every
 #                                  table kept there is part of the sweep, so fractions measured by an
@@ -40,16 +41,9 @@ if [ "$STAGE_ITERS" != $(( ITERS / 2 )) ]; then
     stage="/stage$STAGE_ITERS"
     sweep="${sweep}_stage$STAGE_ITERS"
 fi
-for p in $FRACTIONS; do  # all checked before any run
-    case $p in
-        '' | *[!0-9.]* | *.*.* | .) ok=0 ;;  # not a number; 0 and above 100: awk
-        *) ok=$(awk -v p="$p" 'BEGIN { print (p > 0 && p <= 100) }') ;;
-    esac
-    if [ "$ok" != 1 ]; then
-        echo "converged_label_efficiency.sh: FRACTIONS: $p is not a percentage in (0, 100]" >&2
-        exit 2
-    fi
-done
+# all checked before any run, and spelt as the runner files them (50.0 -> 50)
+read -r -a fractions <<< "$FRACTIONS"
+FRACTIONS=$("$PY" tools/experiments/label_fractions.py "${fractions[@]}") || exit 2
 tables=()
 for p in $FRACTIONS; do
     SPLIT="frac$p" bash tools/experiments/converged_first_stage.sh
