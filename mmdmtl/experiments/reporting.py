@@ -120,42 +120,69 @@ def plot_delta_m(summary: pd.DataFrame, methods: Sequence[str], splits: Sequence
     plt.close(fig)
 
 
-def plot_sweep(summary: pd.DataFrame, stl_mean: Optional[Dict[str, float]], tasks: Sequence[str],
-               labels: Dict[str, str], path: str,
-               delta_m_label: str = 'Δm vs single-task @100% (%)') -> None:
-    """One panel per task metric and one for Δm, x = label fraction (log).
+def sweep_figure(summary: pd.DataFrame, stl_mean: Optional[Dict[str, float]],
+                 tasks: Sequence[str], labels: Dict[str, str],
+                 delta_m_label: str = 'Δm vs single-task @100% (%)'):
+    """The figure of :func:`plot_sweep` (returned, not saved).
 
-    ``stl_mean`` draws each task's single-task metric as a dashed line
-    (``None``: no line, e.g. when the references are rows of ``summary``,
-    one per fraction); a row whose Δm is NaN is left out of the Δm panel."""
+    Each method keeps one colour in every panel (also where it has no value,
+    as the single-task rows in the Δm panel), the x ticks are the fractions
+    only, and one legend under the panels names every method, so that no
+    curve hides behind it."""
+    from matplotlib.ticker import NullLocator
     plt = _pyplot()
     keys = list(tasks) + [DELTA_M]
     head = headline()
     fig, axes = plt.subplots(1, len(keys), figsize=(3.2 * len(keys), 3.2))
     methods = list(dict.fromkeys(summary.index.get_level_values(0)))
+    colours = {m: f'C{i % 10}' for i, m in enumerate(methods)}
     fracs = sorted(set(summary.index.get_level_values(1)))
+    handles: Dict[str, object] = {}
     for ax, k in zip(np.atleast_1d(axes), keys):
         for m in methods:
             part = summary.loc[m].reindex(fracs)
             if part[(k, 'mean')].isna().all():
                 continue
-            ax.errorbar(fracs, part[(k, 'mean')], yerr=part[(k, 'std')], marker='o',
-                        capsize=3, label=labels.get(m, m))
+            line = ax.errorbar(fracs, part[(k, 'mean')], yerr=part[(k, 'std')], marker='o',
+                               capsize=3, color=colours[m], label=labels.get(m, m))
+            handles.setdefault(labels.get(m, m), line)
         if k == DELTA_M:
             ax.axhline(0, color='k', lw=0.8)
             ax.set_ylabel(delta_m_label)
             ax.set_title('Δm')
         else:
             if stl_mean is not None:
-                ax.axhline(stl_mean[k], color='gray', ls='--', lw=1, label='single-task @100%')
+                handles.setdefault('single-task @100%', ax.axhline(
+                    stl_mean[k], color='gray', ls='--', lw=1, label='single-task @100%'))
             name, higher = head[k]
             ax.set_title(f'{name} ({"higher" if higher else "lower"} is better)')
         ax.set_xscale('log')
+        ax.xaxis.set_minor_locator(NullLocator())
         ax.set_xticks(fracs)
         ax.set_xticklabels([f'{p:g}' for p in fracs])
         ax.set_xlabel('labelled images per task (%)')
-    np.atleast_1d(axes)[0].legend(fontsize=7)
     fig.tight_layout()
+    ncol = min(len(handles), 3)
+    rows = -(-len(handles) // ncol) if handles else 0
+    bottom = 0.05 + 0.07 * rows  # the share of the figure the legend takes
+    fig.set_size_inches(fig.get_figwidth(), 3.2 / (1 - bottom))
+    fig.subplots_adjust(bottom=bottom + 0.15 * (1 - bottom))
+    fig.legend(list(handles.values()), list(handles), loc='lower center', ncol=ncol,
+               fontsize=8, frameon=False)
+    return fig
+
+
+def plot_sweep(summary: pd.DataFrame, stl_mean: Optional[Dict[str, float]], tasks: Sequence[str],
+               labels: Dict[str, str], path: str,
+               delta_m_label: str = 'Δm vs single-task @100% (%)') -> None:
+    """One panel per task metric and one for Δm, x = label fraction (log),
+    saved to ``path``.
+
+    ``stl_mean`` draws each task's single-task metric as a dashed line
+    (``None``: no line, e.g. when the references are rows of ``summary``,
+    one per fraction); a row whose Δm is NaN is left out of the Δm panel."""
+    plt = _pyplot()
+    fig = sweep_figure(summary, stl_mean, tasks, labels, delta_m_label)
     fig.savefig(path, dpi=110)
     plt.close(fig)
 

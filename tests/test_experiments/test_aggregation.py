@@ -5,6 +5,7 @@ import pytest
 from mmdmtl.experiments.aggregation import runs_frame, summarise, summary_dict
 from mmdmtl.experiments.reporting import (
     initial_loss_curves,
+    sweep_figure,
     sweep_markdown,
     table_markdown,
     to_markdown,
@@ -74,6 +75,40 @@ def test_sweep_markdown_rows_per_method_and_fraction():
     summary = summarise(frame.drop(columns='split'), by=('method', 'fraction'))
     md = sweep_markdown(summary, TASKS, LABELS, 'sweep.')
     assert '| MTL baseline | 50 | 49.50 ± 5.50 | 0.4550 ± 0.0950 | +5.00 ± 5.00 |' in md
+
+
+def test_sweep_figure_keeps_each_method_one_colour_and_its_legend_off_the_curves():
+    import numpy as np
+    from matplotlib.colors import to_hex
+    # single-task rows first and without Δm, as label_efficiency_table.py passes them
+    index = pd.MultiIndex.from_tuples([(m, f) for m in ('stl', 'mtl', 'refined')
+                                       for f in (25.0, 50.0)])
+    columns = pd.MultiIndex.from_product([['semseg', 'depth', 'delta_m'], ['mean', 'std']])
+    values = {'stl': [30, 0, 0.6, 0, np.nan, np.nan], 'mtl': [33, 1, 0.56, 0, 12, 1],
+              'refined': [36, 1, 0.55, 0, 17, 1]}
+    summary = pd.DataFrame([values[m] for m, _ in index], index=index, columns=columns)
+    fig = sweep_figure(summary, None, TASKS, {'mtl': 'MTL baseline'})
+    axes = fig.axes
+    assert [ax.get_title() for ax in axes] == ['semseg/mIoU (higher is better)',
+                                              'depth/absErr (lower is better)', 'Δm']
+
+    def colours(ax):  # label -> colour of its curve
+        return {c.get_label(): to_hex(c.lines[0].get_color()) for c in ax.containers}
+    assert colours(axes[0]) == colours(axes[1])
+    assert colours(axes[2]) == {k: v for k, v in colours(axes[0]).items() if k != 'stl'}
+    assert len(set(colours(axes[0]).values())) == 3
+    # one legend for the figure, below every panel, naming every method once
+    assert all(ax.get_legend() is None for ax in axes) and len(fig.legends) == 1
+    assert [t.get_text() for t in fig.legends[0].get_texts()] == ['stl', 'MTL baseline', 'refined']
+    fig.canvas.draw()
+    box = fig.legends[0].get_window_extent()
+    assert all(box.y1 < ax.get_tightbbox().y0 for ax in axes)
+    # the fractions are the only x tick labels
+    for ax in axes:
+        labels = [t.get_text() for t in ax.get_xticklabels(which='both') if t.get_text()]
+        assert labels == ['25', '50']
+    import matplotlib.pyplot as plt
+    plt.close(fig)
 
 
 def test_missing_reference_and_metric_name_the_run():
