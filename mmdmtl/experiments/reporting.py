@@ -162,8 +162,8 @@ def sweep_figure(summary: pd.DataFrame, stl_mean: Optional[Dict[str, float]],
         ax.set_xticklabels([f'{p:g}' for p in fracs])
         ax.set_xlabel('labelled images per task (%)')
     fig.tight_layout()
-    ncol = min(len(handles), 3)
-    rows = -(-len(handles) // ncol) if handles else 0
+    ncol = max(1, min(len(handles), 3))
+    rows = -(-len(handles) // ncol)
     bottom = 0.05 + 0.07 * rows  # the share of the figure the legend takes
     fig.set_size_inches(fig.get_figwidth(), 3.2 / (1 - bottom))
     fig.subplots_adjust(bottom=bottom + 0.15 * (1 - bottom))
