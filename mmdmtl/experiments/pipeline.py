@@ -172,8 +172,6 @@ def run_sweep(settings: ExperimentSettings, methods: Sequence[str],
     multi = with_parents(multi, settings.methods)
     reference = [s for s in settings.methods.values() if s.single_task][:1]
     fracs = sorted(set(float(p) for p in fractions))
-    for p in fracs:
-        label_fraction(fraction_split(p))
     plan = sweep_plan(multi, reference, tasks, fracs, seeds)
     records = run_all(settings, plan, jobs)
     ref_split = fraction_split(100)

@@ -52,9 +52,13 @@ class ExperimentSettings:
 NAMED_SPLITS = ('onelabel', 'randomlabels', 'full')
 
 
-def _percent(split: str) -> Optional[float]:
-    """P of a label setting ``frac<P>`` (checked to be in (0, 100]), ``None``
-    for the other settings."""
+def label_percent(split: str) -> Optional[float]:
+    """``5.0`` for a label setting named ``frac5`` (checked to be in
+    (0, 100]), ``None`` for the other settings.
+
+    Raises:
+        ValueError: naming ``split`` when P is not a number in (0, 100].
+    """
     if not split.startswith('frac'):
         return None
     try:
@@ -70,7 +74,7 @@ def _percent(split: str) -> Optional[float]:
 def label_fraction(split: str) -> Optional[float]:
     """``0.05`` for a label setting named ``frac5`` (every task labelled on
     5% of the images, independently), ``None`` for the other settings."""
-    pct = _percent(split)
+    pct = label_percent(split)
     return None if pct is None else pct / 100.0
 
 
@@ -88,7 +92,7 @@ def canonical_split(split: str) -> str:
         ValueError: naming ``split`` when it is none of these settings or its
             percent is not in (0, 100].
     """
-    pct = _percent(split)
+    pct = label_percent(split)
     if pct is not None:
         return fraction_split(pct)
     if split not in NAMED_SPLITS:

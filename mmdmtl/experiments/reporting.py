@@ -165,7 +165,7 @@ def sweep_figure(summary: pd.DataFrame, stl_mean: Optional[Dict[str, float]],
     ncol = max(1, min(len(handles), 3))
     rows = -(-len(handles) // ncol)
     bottom = 0.05 + 0.07 * rows  # the share of the figure the legend takes
-    fig.set_size_inches(fig.get_figwidth(), 3.2 / (1 - bottom))
+    fig.set_size_inches(fig.get_figwidth(), fig.get_figheight() / (1 - bottom))
     fig.subplots_adjust(bottom=bottom + 0.15 * (1 - bottom))
     fig.legend(list(handles.values()), list(handles), loc='lower center', ncol=ncol,
                fontsize=8, frameon=False)

@@ -41,7 +41,7 @@ from typing import Dict, List, Sequence, Tuple
 import pandas as pd
 
 from mmdmtl.experiments.aggregation import headline, paired_differences, std
-from mmdmtl.experiments.plan import fraction_split
+from mmdmtl.experiments.plan import fraction_split, label_percent
 from mmdmtl.experiments.reporting import metric_header, plot_sweep, seed_cells
 
 SINGLE_TASK = 'single-task (same labels)'
@@ -170,13 +170,8 @@ def keep(tables: Dict[float, str], folder: str) -> None:
 
 
 def _fraction(text: str) -> float:
-    try:
-        pct = float(text)
-    except ValueError:
-        pct = math.nan
-    if not 0 < pct <= 100:
-        raise ValueError(text)
-    return pct
+    """P of ``frac<P>`` by the runner's rule (``ValueError`` outside (0, 100])."""
+    return label_percent('frac' + text)
 
 
 def main(argv=None) -> None:
