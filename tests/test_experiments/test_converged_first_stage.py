@@ -176,6 +176,24 @@ def test_another_label_setting_gets_its_own_folders(tmp_path):
     assert f'--stl {tmp_path}/runs/randomlabels/seed{{seed}}/stl_' in steps[-2]
 
 
+def test_a_label_setting_is_filed_under_the_runners_name(tmp_path):
+    steps = _dry_run(tmp_path, SEEDS='0', SPLIT='frac50.0')
+    assert '--splits frac50 ' in steps[0]
+    assert steps[0].endswith(f'--out {tmp_path}/table_staged_frac50')
+    assert f'worker {tmp_path}/converged_frac50/stagewise_seed0.py' in steps[2]
+    assert 'frac50.0' not in '\n'.join(steps)
+
+
+@pytest.mark.parametrize('split,message', [
+    ('twolabels', "SPLIT: label setting 'twolabels': expected onelabel, randomlabels, full"),
+    ('frac0', "SPLIT: label setting 'frac0': percent must be in (0, 100]")])
+def test_an_unknown_label_setting_is_refused_before_any_run(tmp_path, split, message):
+    proc = subprocess.run(['bash', SCRIPT], capture_output=True, text=True, timeout=60,
+                          env=dict(os.environ, DRY_RUN='1', OUT=str(tmp_path), SPLIT=split))
+    assert proc.returncode != 0 and f'converged_first_stage.sh: {message}' in proc.stderr
+    assert '== ' not in proc.stdout
+
+
 def test_no_discontinuity_split_without_depth_or_normals(tmp_path):
     steps = _dry_run(tmp_path, SEEDS='0', TASKS='semseg edge')
     (analysis,) = [s for s in steps if s.startswith('refinement_seed0')]

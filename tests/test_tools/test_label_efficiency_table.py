@@ -182,3 +182,27 @@ def test_no_table_at_all_is_refused(tmp_path):
                 str(tmp_path / 'o'))
     assert proc.returncode != 0
     assert f'{tmp_path}/kept/frac150.json: 150 is not a percentage in (0, 100]' in proc.stderr
+
+
+def test_every_kept_fraction_is_read_by_the_runners_naming_rule(tables, tmp_path):
+    """A kept table is never silently skipped or shadowed: a tiny fraction's
+    exponent name is read, and a second name for a kept fraction is refused,
+    naming the file."""
+    kept = tmp_path / 'kept'
+    kept.mkdir()
+    (kept / 'frac10.json').write_text(tables[10].read_text())
+    (kept / 'frac1e-05.json').write_text(tables[10].read_text())  # as keep() names 1e-05 %
+    (kept / 'notes.json').write_text('{}')  # not a kept table: not read
+    proc = _run('label_efficiency_table.py', '--tables-dir', str(kept), '--out',
+                str(tmp_path / 'o'))
+    assert proc.returncode == 0, proc.stderr
+    fractions = [line.split(' | ')[1] for line in
+                 (tmp_path / 'o' / 'label_efficiency.md').read_text().splitlines()
+                 if line.startswith('| single-task')]
+    assert fractions == ['1e-05', '10']
+    (kept / 'frac10.0.json').write_text(tables[50].read_text())
+    proc = _run('label_efficiency_table.py', '--tables-dir', str(kept), '--out',
+                str(tmp_path / 'o'))
+    assert proc.returncode != 0
+    assert (f'{kept}/frac10.0.json: the 10 % table is kept as frac10.json; rename it'
+            in proc.stderr)

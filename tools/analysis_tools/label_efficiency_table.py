@@ -21,7 +21,9 @@ the runner's tables.
 
 ``--tables-dir DIR`` keeps the sweep's fractions in ``DIR`` as
 ``frac<P>.json``: each ``--table`` is copied there (replacing the kept table
-of its fraction), and every table kept there is part of the sweep. A sweep
+of its fraction), and every table kept there is part of the sweep (a
+``frac*.json`` not named as its fraction is kept, e.g. ``frac50.0.json``,
+is refused, naming it). A sweep
 then grows over several runs, on other machines too (copy or commit the
 folder)::
 
@@ -34,7 +36,6 @@ import json
 import math
 import os
 import os.path as osp
-import re
 import shutil
 from typing import Dict, List, Sequence, Tuple
 
@@ -45,7 +46,6 @@ from mmdmtl.experiments.plan import fraction_split, label_percent
 from mmdmtl.experiments.reporting import metric_header, plot_sweep, seed_cells
 
 SINGLE_TASK = 'single-task (same labels)'
-KEPT_NAME = re.compile(r'frac(\d+(?:\.\d+)?)\.json')
 
 
 def load_tables(tables: Sequence[Tuple[float, str]]) -> Tuple[pd.DataFrame, List[str], List[str]]:
@@ -143,19 +143,29 @@ def resolve_row(name: str, rows: Sequence[str]) -> str:
 
 
 def kept_tables(folder: str) -> Dict[float, str]:
-    """The tables kept in ``folder`` (``frac<P>.json``), by fraction; none
-    when the folder does not exist yet. Exits naming the file when P is not
-    a percentage in (0, 100]."""
+    """The tables kept in ``folder`` (every ``frac*.json``), by fraction;
+    none when the folder does not exist yet. Each is read by the runner's
+    naming rule; exits naming the file when its P is not a percentage in
+    (0, 100], or when the file is not named as :func:`keep` names its
+    fraction (``frac50.0.json`` for ``frac50.json``), so that no table is
+    silently ignored or shadowed by another of the same fraction."""
     kept: Dict[float, str] = {}
-    if osp.isdir(folder):
-        for name in sorted(os.listdir(folder)):
-            match = KEPT_NAME.fullmatch(name)
-            if match:
-                try:
-                    kept[_fraction(match.group(1))] = osp.join(folder, name)
-                except ValueError:
-                    raise SystemExit(f'label_efficiency_table: {osp.join(folder, name)}: '
-                                     f'{match.group(1)} is not a percentage in (0, 100]')
+    if not osp.isdir(folder):
+        return kept
+    for name in sorted(os.listdir(folder)):
+        if not (name.startswith('frac') and name.endswith('.json')):
+            continue
+        path, stem = osp.join(folder, name), name[:-len('.json')]
+        try:
+            pct = label_percent(stem)
+        except ValueError:
+            raise SystemExit(f'label_efficiency_table: {path}: {stem[len("frac"):]} is not a '
+                             'percentage in (0, 100]') from None
+        if fraction_split(pct) != stem:
+            raise SystemExit(f'label_efficiency_table: {path}: the {pct:g} % table is kept as '
+                             f'{fraction_split(pct)}.json; rename it (or remove it if that '
+                             'file is there too)')
+        kept[pct] = path
     return kept
 
 

@@ -20,7 +20,8 @@
 # Settings (environment variables, defaults in brackets):
 #   OUT [work_dirs/protocol]   output folder: runs/ (step 1), converged/ (steps 2-4; converged_<SPLIT>/
 #                              for another SPLIT than onelabel)
-#   SPLIT [onelabel]           label setting: onelabel, randomlabels, full or frac<P>
+#   SPLIT [onelabel]           label setting: onelabel, randomlabels, full or frac<P> (named as the runner
+#                              files it: frac50.0 is frac50; another name is refused before any run)
 #   JOBS [2]                   runs at a time: in step 1, and the jobs of steps 2-4 (each with nproc/JOBS
 #                              threads, its log in <steps 3-4 folder>/logs/); JOBS=1 runs steps 2-4 one
 #                              after another in the foreground
@@ -63,6 +64,13 @@ EXTRA=${EXTRA:-}
 DRY_RUN=${DRY_RUN:-0}
 PY=${PYTHON:-python}
 SPLIT=${SPLIT:-onelabel}
+# the one name the runner files the setting under (frac50.0 is frac50), or a refusal naming it, before any run
+SPLIT=$("$PY" -c "import sys
+from mmdmtl.experiments import canonical_split
+try:
+    print(canonical_split(sys.argv[1]))
+except ValueError as e:
+    sys.exit(f'converged_first_stage.sh: SPLIT: {e}')" "$SPLIT")
 C="$OUT/converged"
 [ "$SPLIT" = onelabel ] || C="$OUT/converged_$SPLIT"
 S="$C"  # steps 3-4
