@@ -158,14 +158,17 @@ def test_a_control_alone_gets_no_refinement_analysis(tmp_path):
     assert 'stage-wise' not in steps[-2] and 'control: head fine-tuning (+500' in steps[-2]
 
 
-@pytest.mark.parametrize('methods,message', [
-    ('stagewise mtl', "METHODS: mtl is not a staged method on the MTL baseline"),
-    ('stagewise nosuch', "METHODS: unknown method 'nosuch'")])
-def test_methods_must_be_staged_methods(tmp_path, methods, message):
+@pytest.mark.parametrize('env,message', [
+    (dict(METHODS='stagewise mtl'), "METHODS: mtl is not a staged method on the MTL baseline"),
+    (dict(METHODS='stagewise nosuch'), "METHODS: unknown method 'nosuch'"),
+    (dict(SPLIT='twolabels'),
+     "SPLIT: label setting 'twolabels': expected onelabel, randomlabels, full"),
+    (dict(SPLIT='frac0'), "SPLIT: label setting 'frac0': percent must be in (0, 100]")])
+def test_bad_methods_and_label_settings_are_refused_before_any_step(tmp_path, env, message):
     proc = subprocess.run(['bash', SCRIPT], capture_output=True, text=True, timeout=60,
-                          env=dict(os.environ, DRY_RUN='1', OUT=str(tmp_path), METHODS=methods))
-    assert proc.returncode != 0 and message in proc.stderr
-    assert '== table' not in proc.stdout
+                          env=dict(os.environ, DRY_RUN='1', OUT=str(tmp_path), **env))
+    assert proc.returncode != 0 and f'converged_first_stage.sh: {message}' in proc.stderr
+    assert '== ' not in proc.stdout
 
 
 def test_another_label_setting_gets_its_own_folders(tmp_path):
@@ -182,16 +185,6 @@ def test_a_label_setting_is_filed_under_the_runners_name(tmp_path):
     assert steps[0].endswith(f'--out {tmp_path}/table_staged_frac50')
     assert f'worker {tmp_path}/converged_frac50/stagewise_seed0.py' in steps[2]
     assert 'frac50.0' not in '\n'.join(steps)
-
-
-@pytest.mark.parametrize('split,message', [
-    ('twolabels', "SPLIT: label setting 'twolabels': expected onelabel, randomlabels, full"),
-    ('frac0', "SPLIT: label setting 'frac0': percent must be in (0, 100]")])
-def test_an_unknown_label_setting_is_refused_before_any_run(tmp_path, split, message):
-    proc = subprocess.run(['bash', SCRIPT], capture_output=True, text=True, timeout=60,
-                          env=dict(os.environ, DRY_RUN='1', OUT=str(tmp_path), SPLIT=split))
-    assert proc.returncode != 0 and f'converged_first_stage.sh: {message}' in proc.stderr
-    assert '== ' not in proc.stdout
 
 
 def test_no_discontinuity_split_without_depth_or_normals(tmp_path):
