@@ -74,7 +74,8 @@ def test_report_equals_an_independent_computation(setup):
     # the start noise from the schedule's definition (linear in sqrt(beta))
     betas = np.linspace(math.sqrt(head_cfg(cfg, 'beta_start')),
                         math.sqrt(head_cfg(cfg, 'beta_end')), head.num_timesteps) ** 2
-    noise = math.sqrt(1.0 - float(np.prod(1.0 - betas)))
+    abar = float(np.prod(1.0 - betas))
+    noise = math.sqrt(1.0 - abar)
     # the other values from whole tensors, not running sums
     x0s, corr, eff = {}, {}, {}
     with torch.no_grad():
@@ -103,7 +104,8 @@ def test_report_equals_an_independent_computation(setup):
         assert row['start_spread'] == pytest.approx(spread, rel=1e-6)
         assert row['correction'] == pytest.approx(rms_corr, rel=1e-6)
         assert row['noise_effect'] == pytest.approx(rms_eff, rel=1e-6)
-        assert row['noise_to_spread'] == pytest.approx(noise / spread, rel=1e-6)
+        assert row['noise_to_signal'] == pytest.approx(noise / (math.sqrt(abar) * spread),
+                                                       rel=1e-6)
         assert row['effect_to_correction'] == pytest.approx(rms_eff / rms_corr, rel=1e-6)
         assert rms_eff > 0 and rms_corr > 0
 

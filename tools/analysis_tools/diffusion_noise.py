@@ -12,8 +12,9 @@ features of the feature variant):
 
 * ``start spread``: the standard deviation of ``x0`` over its pixels,
   channels and images;
-* ``start noise``: ``sqrt(1 - abar)`` at the last step, and its ratio to the
-  start spread;
+* ``start noise``: ``sqrt(1 - abar)`` at the last step, and the
+  noise-to-signal ratio of the start state, ``sqrt(1 - abar) / (sqrt(abar)
+  * start spread)``;
 
 and in the output space of the refined map (the chain's space for the
 prediction variant, the final heads' output for the feature variant), as
@@ -45,7 +46,7 @@ from mmengine.config import Config, DictAction
 #: columns of the table: (key, header, format)
 COLUMNS = (('start_spread', 'start spread', '{:.4g}'),
            ('start_noise', 'start noise', '{:.4g}'),
-           ('noise_to_spread', 'noise / spread', '{:.3f}'),
+           ('noise_to_signal', 'noise / signal at start', '{:.3f}'),
            ('correction', 'correction (RMS)', '{:.4g}'),
            ('noise_effect', 'noise effect (RMS)', '{:.4g}'),
            ('effect_to_correction', 'noise effect / correction', '{:.3f}'))
@@ -86,8 +87,9 @@ def _ratio(a: float, b: float) -> float:
 @torch.no_grad()
 def noise_report(model: torch.nn.Module, batches: Sequence[dict], draws: int
                  ) -> Dict[str, Dict[str, float]]:
-    """Per task: the start spread, the start noise, the correction and the
-    noise effect (see the module docstring) over ``batches`` (dataloader
+    """Per task: the start spread, the start noise and the start state's
+    noise-to-signal ratio, the correction and the noise effect (see the
+    module docstring) over ``batches`` (dataloader
     batches before the data preprocessor).
 
     Raises:
@@ -134,11 +136,12 @@ def noise_report(model: torch.nn.Module, batches: Sequence[dict], draws: int
     finally:
         head.test_noise = saved
     noise = float(head.scheduler.sqrt_one_minus_alphas_cumprod[-1])
+    signal = float(head.scheduler.sqrt_alphas_cumprod[-1])
     report = {}
     for t in tasks:
         row = dict(start_spread=spread[t].std(), start_noise=noise,
                    correction=correction[t].rms(), noise_effect=effect[t].rms())
-        row['noise_to_spread'] = _ratio(row['start_noise'], row['start_spread'])
+        row['noise_to_signal'] = _ratio(noise, signal * row['start_spread'])
         row['effect_to_correction'] = _ratio(row['noise_effect'], row['correction'])
         report[t] = row
     return report
