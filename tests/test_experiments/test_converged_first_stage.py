@@ -6,6 +6,7 @@ import os
 import os.path as osp
 import signal
 import subprocess
+import sys
 import time
 
 import pytest
@@ -274,7 +275,9 @@ def test_real_run_on_the_tiny_config(tmp_path):
 FAKE_PYTHON = r'''#!/usr/bin/env bash
 # Stands in for python: logs "start|end JOB TIME"; a worker or analysis
 # sleeps, then writes what the real one writes; a worker whose config path
-# contains $FAIL fails.
+# contains $FAIL fails. The script's own checks (python -c) run in the real
+# interpreter.
+[ "$1" = -c ] && exec "$REAL_PYTHON" "$@"
 job="$*"
 case "$*" in
   *mmdmtl.experiments.worker*) job=$(basename "$3" .py) ;;
@@ -307,7 +310,8 @@ def _queued_run(tmp_path, **env):
     log = tmp_path / 'jobs.log'
     proc = subprocess.run(['bash', SCRIPT], capture_output=True, text=True, timeout=120,
                           env=dict(os.environ, OUT=str(tmp_path / 'out'), PYTHON=str(fake),
-                                   FAKE_LOG=str(log), JOBS='2', SEEDS='0 1 2',
+                                   FAKE_LOG=str(log), REAL_PYTHON=sys.executable,
+                                   JOBS='2', SEEDS='0 1 2',
                                    **{'FAIL': '', **env}))
     times = {}
     for line in log.read_text().splitlines():
@@ -370,7 +374,8 @@ def test_stopping_the_script_stops_its_queued_jobs(tmp_path):
     proc = subprocess.Popen(['bash', SCRIPT], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
                             preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),
                             text=True, env=dict(os.environ, OUT=str(tmp_path / 'out'),
-                                                PYTHON=str(fake), FAKE_LOG=str(log), JOBS='2',
+                                                PYTHON=str(fake), FAKE_LOG=str(log),
+                                                REAL_PYTHON=sys.executable, JOBS='2',
                                                 SEEDS='0 1', FAIL='', FAKE_SLEEP='60'))
     try:
         for _ in range(200):  # until both long baselines run
