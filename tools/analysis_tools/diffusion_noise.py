@@ -118,15 +118,13 @@ def noise_report(model: torch.nn.Module, batches: Sequence[dict], draws: int
             feats = model.extract_feat(inputs)
             start_feats, preds = head.preliminary(feats)
             start = start_feats if head.variant == 'feature' else preds
-            for t in tasks:
-                x0 = head.to_chain_space(t, start[t])
-                spread[t].add(x0)
+            x0 = {t: head.to_chain_space(t, start[t]) for t in tasks}
             head.test_noise = 'none'
             clean = head(feats)['final']
             head.test_noise = 'random'
             for t in tasks:
-                x0 = head.to_chain_space(t, start[t])
-                init = x0 if head.variant == 'prediction' else head.final_heads[t](x0)
+                spread[t].add(x0[t])
+                init = x0[t] if head.variant == 'prediction' else head.final_heads[t](x0[t])
                 correction[t].add(clean[t] - init)
             for d in range(draws):
                 torch.manual_seed(b * draws + d)
@@ -190,7 +188,6 @@ def main(argv: Optional[Sequence[str]] = None) -> None:
         if not osp.isfile(path):
             p.error(f'no such file: {path}')
 
-    from mmengine.dataset import Compose  # noqa: F401  (mmengine's registries first)
     from mmengine.registry import init_default_scope
     from mmengine.runner import Runner, load_checkpoint
 

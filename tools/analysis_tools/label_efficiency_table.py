@@ -161,10 +161,11 @@ def kept_tables(folder: str) -> Dict[float, str]:
         except ValueError:
             raise SystemExit(f'label_efficiency_table: {path}: {stem[len("frac"):]} is not a '
                              'percentage in (0, 100]') from None
-        if fraction_split(pct) != stem:
+        kept_name = fraction_split(pct)
+        if kept_name != stem:
             raise SystemExit(f'label_efficiency_table: {path}: the {pct:g} % table is kept as '
-                             f'{fraction_split(pct)}.json; rename it (or remove it if that '
-                             'file is there too)')
+                             f'{kept_name}.json; rename it (or remove it if that file is there '
+                             'too)')
         kept[pct] = path
     return kept
 
